@@ -1,0 +1,90 @@
+package dev.goemu.syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * Guest file descriptors: numbered like Linux (lowest free first), each naming a host fd that goemu opened on
+ * the guest's behalf. The guest can reach no other host fd (the JVM's own stay out of its reach).
+ */
+public final class FdTable {
+    private static final int F_GETFD = 1, F_GETFL = 3, O_NONBLOCK = 0x800;
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000;
+
+    private int[] hostFds = new int[64];
+    /** Whether an operation on the fd can block the host thread: not a regular file and not O_NONBLOCK. */
+    private boolean[] mayBlock = new boolean[64];
+
+    FdTable() {
+        Arrays.fill(hostFds, -1);
+        for (int fd = 0; fd <= 2; fd++) {
+            if (Host.syscall(Host.SYS_FCNTL, fd, F_GETFD, 0) >= 0) installAt(fd, fd);
+        }
+    }
+
+    /** The host fd behind a guest fd, or -EBADF. AT_FDCWD passes through for the *at calls. */
+    public int host(int guestFd) {
+        if (guestFd == -100) return -100;
+        return guestFd >= 0 && guestFd < hostFds.length && hostFds[guestFd] >= 0 ? hostFds[guestFd] : -Errno.EBADF;
+    }
+
+    boolean mayBlock(int guestFd) {
+        return mayBlock[guestFd];
+    }
+
+    /** Takes ownership of a new host fd (or passes an error through); returns the lowest free guest fd >= min. */
+    long install(long hostFd, int min) {
+        if (hostFd < 0) return hostFd;
+        int fd = min;
+        while (fd < hostFds.length && hostFds[fd] >= 0) fd++;
+        installAt(fd, (int) hostFd);
+        return fd;
+    }
+
+    long install(long hostFd) {
+        return install(hostFd, 0);
+    }
+
+    /** Installs two new host fds (int[2] at {@code pair}, from pipe2 or socketpair) and stores their guest numbers. */
+    long installPair(java.lang.foreign.MemorySegment pair, AddressSpace memory, long guestAddr) {
+        memory.writeInt(guestAddr, (int) install(pair.get(ValueLayout.JAVA_INT, 0)));
+        memory.writeInt(guestAddr + 4, (int) install(pair.get(ValueLayout.JAVA_INT, 4)));
+        return 0;
+    }
+
+    /** dup2/dup3: makes guestFd name hostFd, closing what it named before. */
+    void installAt(int guestFd, int hostFd) {
+        if (guestFd >= hostFds.length) {
+            int n = Math.max(guestFd + 1, hostFds.length * 2);
+            int old = hostFds.length;
+            hostFds = Arrays.copyOf(hostFds, n);
+            mayBlock = Arrays.copyOf(mayBlock, n);
+            Arrays.fill(hostFds, old, n, -1);
+        }
+        if (hostFds[guestFd] >= 0) close(guestFd);
+        hostFds[guestFd] = hostFd;
+        refresh(guestFd);
+    }
+
+    long close(int guestFd) {
+        int h = host(guestFd);
+        if (h < 0 || guestFd < 0) return -Errno.EBADF;
+        hostFds[guestFd] = -1;
+        // goemu's own stdin/stdout/stderr stay open: the guest only loses its name for them.
+        return h <= 2 ? 0 : Host.syscall(Host.SYS_CLOSE, h, 0, 0);
+    }
+
+    /** Re-reads the fd's kind and O_NONBLOCK flag (after open, fcntl or ioctl changed them). */
+    void refresh(int guestFd) {
+        int h = hostFds[guestFd];
+        try (Arena arena = Arena.ofConfined()) {
+            var stat = arena.allocate(144, 8);
+            long r = Host.syscall(Host.SYS_FSTAT, h, stat.address(), 0);
+            int type = r < 0 ? 0 : stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT;
+            boolean neverBlocks = type == S_IFREG || type == S_IFDIR || type == S_IFBLK;
+            long fl = Host.syscall(Host.SYS_FCNTL, h, F_GETFL, 0);
+            mayBlock[guestFd] = !neverBlocks && fl >= 0 && (fl & O_NONBLOCK) == 0;
+        }
+    }
+}

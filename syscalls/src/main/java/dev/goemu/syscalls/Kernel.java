@@ -1,0 +1,116 @@
+package dev.goemu.syscalls;
+
+import java.io.PrintStream;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * goemu's Linux kernel: the syscall table, guest memory, fds and threads of one guest process. The CPU layer
+ * calls {@link #syscall} from its SYSCALL hook for the running task and asks {@link #scheduler()} what to run.
+ */
+public final class Kernel {
+    /** A handler's answer when the calling task blocked: its result comes later, when it is woken. */
+    public static final long BLOCKED = Long.MIN_VALUE;
+
+    /** @param strace where to trace every syscall, or null; diagnostics: goemu's own warnings (stderr) */
+    public record Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics) {}
+
+    final Config config;
+    final AddressSpace memory;
+    final Machine machine;
+    final FdTable fds = new FdTable();
+    final Scheduler scheduler;
+    final SignalSyscalls signals;
+    final int pid = (int) ProcessHandle.current().pid();
+    private final SyscallTable table = new SyscallTable();
+    private final Set<Long> reportedUnimplemented = new HashSet<>();
+    private final Strace strace;
+    private int nextTid;
+    private boolean exited;
+    private int exitStatus;
+
+    /** The syscall being handled, so a handler that blocks can be re-run with the same arguments. */
+    private int currentNr;
+    private long[] currentArgs;
+
+    public Kernel(Config config, AddressSpace memory, Machine machine) {
+        this.config = config;
+        this.memory = memory;
+        this.machine = machine;
+        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory);
+        this.scheduler = new Scheduler(new Scheduler.Retrier() {
+            @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
+            @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
+        });
+        this.signals = new SignalSyscalls(this);
+        new MemorySyscalls(this).register(table);
+        new ThreadSyscalls(this).register(table);
+        new TimeSyscalls(this).register(table);
+        signals.register(table);
+        new FileSyscalls(this).register(table);
+        new PollSyscalls(this).register(table);
+        new ProcessSyscalls(this).register(table);
+        new SocketSyscalls(this).register(table);
+        nextTid = pid;
+    }
+
+    public AddressSpace memory() { return memory; }
+
+    public Scheduler scheduler() { return scheduler; }
+
+    public FdTable fds() { return fds; }
+
+    /** The process's first thread; its tid is the pid, as on Linux. */
+    public Task createMainTask() {
+        return newTask();
+    }
+
+    Task newTask() {
+        Task t = new Task(nextTid++);
+        scheduler.add(t);
+        return t;
+    }
+
+    public boolean exited() { return exited; }
+
+    public int exitStatus() { return exitStatus; }
+
+    void exitProcess(int status) {
+        exited = true;
+        exitStatus = status;
+        machine.stopAfterSyscall();
+    }
+
+    /** Handles syscall {@code nr} of the running task; returns its result, or {@link #BLOCKED}. */
+    public long syscall(Task task, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        SyscallTable.Entry e = table.get(nr);
+        long[] args = {a0, a1, a2, a3, a4, a5};
+        if (e == null) {
+            if (reportedUnimplemented.add(nr)) {
+                config.diagnostics().printf("goemu: unimplemented syscall %s (%d) answered ENOSYS%n", SyscallNames.name(nr), nr);
+            }
+            if (strace != null) strace.unimplemented(task, nr, args);
+            return -Errno.ENOSYS;
+        }
+        long r = invoke(task, (int) nr, args);
+        if (r == BLOCKED) machine.stopAfterSyscall();
+        if (strace != null) strace.call(task, e, args, r);
+        return r;
+    }
+
+    private long invoke(Task task, int nr, long[] args) {
+        currentNr = nr;
+        currentArgs = args;
+        try {
+            return table.get(nr).handler().call(task, args);
+        } catch (GuestFault f) {
+            return -Errno.EFAULT;
+        }
+    }
+
+    /** Blocks the calling task; handlers return this value. */
+    long block(Task task, Wait wait) {
+        scheduler.block(task, wait, currentNr, currentArgs);
+        return BLOCKED;
+    }
+}

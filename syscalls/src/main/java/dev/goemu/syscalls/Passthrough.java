@@ -1,0 +1,65 @@
+package dev.goemu.syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a syscall on the host with the guest's arguments translated, driven by the same argument letters that
+ * strace uses: f guest fd (AT_FDCWD kept), s path string, b buffer whose length is the next argument, p pointer
+ * to a struct of a fixed size; anything else passes as is. The host kernel does the real work (files,
+ * directories, sockets), so behaviour and errno values are Linux's own.
+ */
+final class Passthrough {
+    private final Kernel k;
+
+    Passthrough(Kernel k) {
+        this.k = k;
+    }
+
+    /** A handler passing syscall nr through; {@code structSize} is the size behind each 'p' argument. */
+    SyscallTable.Handler handler(int nr, String spec, int structSize, boolean returnsFd) {
+        return (task, a) -> {
+            long r = call(nr, spec, structSize, a);
+            return returnsFd ? k.fds.install(r) : r;
+        };
+    }
+
+    long call(int nr, String spec, int structSize, long[] a) {
+        try (Arena arena = Arena.ofConfined()) {
+            long[] h = new long[6];
+            List<AddressSpace.HostView> views = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                char c = i < spec.length() ? spec.charAt(i) : 'x';
+                switch (c) {
+                    case 'f' -> {
+                        h[i] = k.fds.host((int) a[i]);
+                        if (h[i] == -Errno.EBADF) return -Errno.EBADF;
+                    }
+                    case 's' -> h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i]);
+                    case 'b' -> views.add(view(arena, a[i], a[i + 1], h, i));
+                    case 'p' -> views.add(view(arena, a[i], structSize, h, i));
+                    default -> h[i] = a[i];
+                }
+            }
+            long r = Host.syscall(nr, h[0], h[1], h[2], h[3], h[4], h[5]);
+            for (AddressSpace.HostView v : views) v.copyBack();
+            return r;
+        }
+    }
+
+    private AddressSpace.HostView view(Arena arena, long guest, long len, long[] h, int i) {
+        AddressSpace.HostView v = k.memory.view(guest, len, arena);
+        h[i] = v.address();
+        return v;
+    }
+
+    /** A guest path as a host C string; /proc/self/exe names the guest binary, not the JVM. */
+    long hostPath(Arena arena, long guestAddr) {
+        String path = k.memory.readCString(guestAddr, 4096);
+        if (path.equals("/proc/self/exe")) path = k.config.exePath();
+        MemorySegment s = arena.allocateFrom(path);
+        return s.address();
+    }
+}

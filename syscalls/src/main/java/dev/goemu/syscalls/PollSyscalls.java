@@ -1,0 +1,62 @@
+package dev.goemu.syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * epoll, eventfd and pipes for Go's netpoller: host objects behind guest fds. A waiting epoll_pwait polls the
+ * host epoll fd for readiness in the scheduler (an epoll fd is itself pollable), so a Go timer wait of six
+ * seconds sleeps six seconds while other guest threads run.
+ */
+final class PollSyscalls {
+    private static final int EPOLL_EVENT_SIZE = 12; // packed struct epoll_event on x86-64
+    private static final int SYS_EPOLL_PWAIT = 281, SYS_PIPE2 = 293;
+
+    private final Kernel k;
+    private final Passthrough pass;
+
+    PollSyscalls(Kernel k) {
+        this.k = k;
+        this.pass = new Passthrough(k);
+    }
+
+    void register(SyscallTable t) {
+        t.add(291, "x", pass.handler(291, "x", 0, true));
+        t.add(213, "d", pass.handler(213, "x", 0, true));
+        t.add(233, "fdfx", pass.handler(233, "fxfp", EPOLL_EVENT_SIZE, false));
+        t.add(281, "fxddxd", (task, a) -> epollWait(task, a));
+        t.add(232, "fxdd", (task, a) -> epollWait(task, a));
+        t.add(290, "dx", pass.handler(290, "xx", 0, true));
+        t.add(284, "d", pass.handler(284, "x", 0, true));
+        t.add(293, "xx", (task, a) -> pipe(a[0], a[1]));
+        t.add(22, "x", (task, a) -> pipe(a[0], 0));
+    }
+
+    /** Polls without waiting; if nothing is ready and the timeout allows, the task waits for the epoll fd. */
+    private long epollWait(Task task, long[] a) {
+        int ep = k.fds.host((int) a[0]);
+        if (ep < 0) return ep;
+        int max = (int) a[2], timeoutMs = (int) a[3];
+        if (max <= 0) return -Errno.EINVAL;
+        long r;
+        try (Arena arena = Arena.ofConfined()) {
+            AddressSpace.HostView v = k.memory.view(a[1], (long) max * EPOLL_EVENT_SIZE, arena);
+            r = Host.syscall(SYS_EPOLL_PWAIT, ep, v.address(), max, 0, 0, 8);
+            v.copyBack();
+        }
+        if (r != 0 || timeoutMs == 0) return r;
+        long deadline = timeoutMs < 0 ? Wait.NO_DEADLINE : Wait.after(timeoutMs * 1_000_000L);
+        return k.block(task, Wait.fd(ep, Blocking.POLLIN, deadline, 0));
+    }
+
+    private long pipe(long fdsAddr, long flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pair = arena.allocate(8, 4);
+            long r = Host.syscall(SYS_PIPE2, pair.address(), flags, 0);
+            if (r < 0) return r;
+            return k.fds.installPair(pair, k.memory, fdsAddr);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.goemu.syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds. */
+final class SocketSyscalls {
+    private static final int SYS_SOCKETPAIR = 53;
+
+    private final Kernel k;
+    private final Passthrough pass;
+    private final Blocking blocking;
+
+    SocketSyscalls(Kernel k) {
+        this.k = k;
+        this.pass = new Passthrough(k);
+        this.blocking = new Blocking(k);
+    }
+
+    void register(SyscallTable t) {
+        t.add(41, "ddd", pass.handler(41, "xxx", 0, true));
+        t.add(42, "fbd", pass.handler(42, "fbd", 0, false));
+        t.add(49, "fbd", pass.handler(49, "fbd", 0, false));
+        t.add(50, "fd", pass.handler(50, "fx", 0, false));
+        t.add(48, "fd", pass.handler(48, "fx", 0, false));
+        t.add(54, "fddbd", pass.handler(54, "fxxbx", 0, false));
+        t.add(55, "fddxx", (task, a) -> withLength(55, a, 3, -1));
+        t.add(51, "fxx", (task, a) -> withLength(51, a, 1, -1));
+        t.add(52, "fxx", (task, a) -> withLength(52, a, 1, -1));
+        t.add(288, "fxxx", blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(288, a, 1, -1))));
+        t.add(43, "fxx", blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(43, a, 1, -1))));
+        t.add(44, "fbdxbd", blocking.io(Blocking.POLLOUT, pass.handler(44, "fbdxbd", 0, false)));
+        t.add(45, "fxdxxx", blocking.io(Blocking.POLLIN, (task, a) -> withLength(45, a, 4, 1)));
+        t.add(53, "dddx", (task, a) -> socketpair(a));
+    }
+
+    /**
+     * Calls whose argument {@code i} is a buffer and {@code i+1} points at its length (a socklen_t, in and out);
+     * {@code data}, if not -1, is the index of a data buffer whose length is the next argument (recvfrom).
+     */
+    private long withLength(int nr, long[] a, int i, int data) {
+        int fd = k.fds.host((int) a[0]);
+        if (fd < 0) return fd;
+        try (Arena arena = Arena.ofConfined()) {
+            long[] h = a.clone();
+            h[0] = fd;
+            List<AddressSpace.HostView> views = new ArrayList<>();
+            if (a[i + 1] != 0) {
+                views.add(k.memory.view(a[i], k.memory.readInt(a[i + 1]) & 0xffffffffL, arena));
+                views.add(k.memory.view(a[i + 1], 4, arena));
+                h[i] = views.get(0).address();
+                h[i + 1] = views.get(1).address();
+            }
+            if (data >= 0) {
+                views.add(k.memory.view(a[data], a[data + 1], arena));
+                h[data] = views.getLast().address();
+            }
+            long r = Host.syscall(nr, h[0], h[1], h[2], h[3], h[4], h[5]);
+            for (AddressSpace.HostView v : views) v.copyBack();
+            return r;
+        }
+    }
+
+    private long socketpair(long[] a) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pair = arena.allocate(8, 4);
+            long r = Host.syscall(SYS_SOCKETPAIR, a[0], a[1], a[2], pair.address(), 0, 0);
+            return r < 0 ? r : k.fds.installPair(pair, k.memory, a[3]);
+        }
+    }
+}

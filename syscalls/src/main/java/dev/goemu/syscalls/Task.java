@@ -1,0 +1,64 @@
+package dev.goemu.syscalls;
+
+/** A guest thread as the kernel sees it (Linux's task_struct, the parts goemu needs). */
+public final class Task {
+    public enum State { RUNNABLE, BLOCKED, EXITED }
+
+    public final int tid;
+    State state = State.RUNNABLE;
+    Wait wait;
+    /** The syscall this task is blocked in, re-run when its fd becomes ready. */
+    int blockedNr;
+    long[] blockedArgs;
+    /** A syscall result to put in RAX when the task next runs. */
+    private long result;
+    private boolean resultPending;
+    boolean yielded;
+
+    long signalMask;
+    /** Signals sent to this thread and not yet delivered, bit (sig-1). */
+    long pendingSignals;
+    long altStackSp, altStackSize;
+    int altStackFlags = SignalSyscalls.SS_DISABLE;
+    long clearChildTid;
+    String name = "";
+
+    /** Set on a new thread until the CPU layer has built its registers from the parent's. */
+    private CloneStart cloneStart;
+
+    /** How a clone child starts: the parent's registers at syscall return, with RAX=0 and these changes. */
+    public record CloneStart(long stack, long tls, boolean setTls) {}
+
+    public Task(int tid) {
+        this.tid = tid;
+    }
+
+    public State state() { return state; }
+
+    void complete(long value) {
+        result = value;
+        resultPending = true;
+    }
+
+    /** The result owed to this task's RAX, once: the CPU layer calls this when it switches the task in. */
+    public boolean takeResult(long[] out) {
+        if (!resultPending) return false;
+        resultPending = false;
+        out[0] = result;
+        return true;
+    }
+
+    void startAsClone(CloneStart start) { cloneStart = start; }
+
+    /** The clone request, once, for the CPU layer to build this task's initial registers. */
+    public CloneStart takeCloneStart() {
+        CloneStart s = cloneStart;
+        cloneStart = null;
+        return s;
+    }
+
+    @Override
+    public String toString() {
+        return "task " + tid;
+    }
+}

@@ -1,0 +1,130 @@
+package dev.goemu.syscalls;
+
+/** clone, exit, futex, scheduling and thread identity: threads are the kernel's tasks, run by the scheduler. */
+final class ThreadSyscalls {
+    static final int CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
+            CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+    private static final int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+    private static final int FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
+    private static final int ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
+
+    private final Kernel k;
+
+    ThreadSyscalls(Kernel k) {
+        this.k = k;
+    }
+
+    void register(SyscallTable t) {
+        t.add(56, "xxxxx", this::clone);
+        t.add(60, "d", (task, a) -> exitThread(task, (int) a[0]));
+        t.add(231, "d", (task, a) -> {
+            k.exitProcess((int) a[0] & 0xff);
+            return 0;
+        });
+        t.add(186, "", (task, a) -> task.tid);
+        t.add(218, "x", (task, a) -> {
+            task.clearChildTid = a[0];
+            return task.tid;
+        });
+        t.add(273, "xd", (task, a) -> 0); // robust futex lists matter only to pthreads
+        t.add(334, "xdxx", (task, a) -> -Errno.ENOSYS); // rseq: optional for libc, unused by Go
+        t.add(435, "xd", (task, a) -> -Errno.ENOSYS); // clone3: callers fall back to clone
+        t.add(202, "xdxxxx", this::futex);
+        t.add(24, "", (task, a) -> {
+            k.scheduler.yield(task);
+            k.machine.stopAfterSyscall();
+            return 0;
+        });
+        t.add(204, "ddx", (task, a) -> schedGetaffinity(a[1], a[2]));
+        t.add(203, "ddx", (task, a) -> 0);
+        t.add(309, "xxx", (task, a) -> {
+            if (a[0] != 0) k.memory.writeInt(a[0], 0);
+            if (a[1] != 0) k.memory.writeInt(a[1], 0);
+            return 0;
+        });
+        t.add(158, "xx", this::archPrctl);
+    }
+
+    private long clone(Task parent, long[] a) {
+        long flags = a[0], stack = a[1], ptid = a[2], ctid = a[3], tls = a[4];
+        if ((flags & (CLONE_VM | CLONE_THREAD)) != (CLONE_VM | CLONE_THREAD)) {
+            return -Errno.ENOSYS; // new processes (fork, vfork for os/exec) are not supported yet
+        }
+        Task child = k.newTask();
+        child.signalMask = parent.signalMask;
+        child.startAsClone(new Task.CloneStart(stack, tls, (flags & CLONE_SETTLS) != 0));
+        if ((flags & CLONE_PARENT_SETTID) != 0) k.memory.writeInt(ptid, child.tid);
+        if ((flags & CLONE_CHILD_SETTID) != 0) k.memory.writeInt(ctid, child.tid);
+        if ((flags & CLONE_CHILD_CLEARTID) != 0) child.clearChildTid = ctid;
+        k.machine.stopAfterSyscall(); // the CPU layer builds the child's registers from the parent's
+        return child.tid;
+    }
+
+    private long exitThread(Task task, int status) {
+        if (task.clearChildTid != 0) {
+            try {
+                k.memory.writeInt(task.clearChildTid, 0);
+                k.scheduler.futexWake(task.clearChildTid, 1, -1);
+            } catch (GuestFault ignored) {
+                // Linux ignores a bad clear_child_tid address too
+            }
+        }
+        k.scheduler.exit(task);
+        if (k.scheduler.tasks().isEmpty()) k.exitProcess(status & 0xff);
+        k.machine.stopAfterSyscall();
+        return 0;
+    }
+
+    private long futex(Task task, long[] a) {
+        long addr = a[0];
+        int op = (int) a[1], cmd = op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+        int val = (int) a[2];
+        if ((addr & 3) != 0) return -Errno.EINVAL;
+        switch (cmd) {
+            case FUTEX_WAIT, FUTEX_WAIT_BITSET -> {
+                int bitset = cmd == FUTEX_WAIT ? -1 : (int) a[5];
+                if (bitset == 0) return -Errno.EINVAL;
+                if (k.memory.readInt(addr) != val) return -Errno.EAGAIN;
+                long deadline = Wait.NO_DEADLINE;
+                if (a[3] != 0) {
+                    long ns = TimeSyscalls.readTimespec(k.memory, a[3]);
+                    if (ns < 0) return -Errno.EINVAL;
+                    if (cmd == FUTEX_WAIT) deadline = Wait.after(ns);
+                    else deadline = (op & FUTEX_CLOCK_REALTIME) != 0 ? TimeSyscalls.realtimeToDeadline(ns) : ns;
+                }
+                return k.block(task, Wait.futex(addr, bitset, deadline));
+            }
+            case FUTEX_WAKE, FUTEX_WAKE_BITSET -> {
+                int bitset = cmd == FUTEX_WAKE ? -1 : (int) a[5];
+                if (bitset == 0) return -Errno.EINVAL;
+                return k.scheduler.futexWake(addr, val, bitset);
+            }
+            default -> {
+                return -Errno.ENOSYS;
+            }
+        }
+    }
+
+    /** The CPU set is what --cpus says, so runtime.NumCPU matches the host (or the user's choice). */
+    private long schedGetaffinity(long len, long maskAddr) {
+        int bytes = 8 * ((k.config.cpus() + 63) / 64);
+        if (len < bytes || (len & 7) != 0) return -Errno.EINVAL;
+        byte[] mask = new byte[bytes];
+        for (int cpu = 0; cpu < k.config.cpus(); cpu++) mask[cpu / 8] |= (byte) (1 << (cpu % 8));
+        k.memory.write(maskAddr, mask);
+        return bytes;
+    }
+
+    private long archPrctl(Task task, long[] a) {
+        switch ((int) a[0]) {
+            case ARCH_SET_FS -> k.machine.setFsBase(a[1]);
+            case ARCH_SET_GS -> k.machine.setGsBase(a[1]);
+            case ARCH_GET_FS -> k.memory.writeLong(a[1], k.machine.fsBase());
+            case ARCH_GET_GS -> k.memory.writeLong(a[1], k.machine.gsBase());
+            default -> {
+                return -Errno.EINVAL;
+            }
+        }
+        return 0;
+    }
+}
