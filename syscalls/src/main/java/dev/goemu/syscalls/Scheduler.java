@@ -52,6 +52,7 @@ public final class Scheduler {
     }
 
     void block(Task t, Wait w, int nr, long[] args) {
+        runQueue.remove(t);
         t.state = Task.State.BLOCKED;
         t.wait = w;
         t.blockedNr = nr;
