@@ -58,5 +58,9 @@ apt_install() {
 
 mvn_goemu() {
   command -v mvn >/dev/null || apt_install maven
+  # Maven 3.8's bundled Guava uses sun.misc.Unsafe, which JDK 24+ warns about on every run.
+  if [ "$(jdk_major "$JAVA_HOME")" -ge 24 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
   mvn -B -q "$@"
 }
