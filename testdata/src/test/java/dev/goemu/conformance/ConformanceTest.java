@@ -1,0 +1,538 @@
+package dev.goemu.conformance;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Conformance suite: every program under {@code testdata/go/} is built with every Go release, run natively
+ * and under {@code <repo>/goemu run -- BIN ARGS} (the launcher users run), and the two runs are compared:
+ * stdout exactly, the exit status exactly, stderr exactly or after {@link #normalizeTrace normalization}
+ * (cases that print a goroutine trace).
+ *
+ * <p>Each (release, case) pair is a dynamic test named {@code <goversion>/<case>}; {@link #report} prints
+ * (and writes to {@code testdata/target/conformance-report.txt}) one line per release:
+ * {@code conformance go1.26.8: 22/22 passed}. Outputs of both runs stay in
+ * {@code testdata/target/runs/<goversion>/<case>/}.
+ *
+ * <p>System properties (set with {@code -D} on the mvn command line):
+ * <ul>
+ *   <li>{@code goemu.go.releases}: space-separated go commands, one per release (the pom passes
+ *       {@code $GOEMU_GO_RELEASES}, which {@code scripts/go-releases.sh} sets up); empty: {@code go} on PATH.</li>
+ *   <li>{@code goemu.releases}: comma-separated; an entry with a '/' is a go command (these replace the
+ *       list above), any other entry keeps only the releases whose version starts with it
+ *       ({@code go1.21} or {@code go1.21.13}).</li>
+ *   <li>{@code goemu.cases}: comma-separated case names to run; a trailing '*' matches a prefix ({@code panic*}).</li>
+ *   <li>{@code goemu.case.timeout}: seconds per run (default 120); {@code goemu.suite.timeout}: seconds after
+ *       which cases not yet started fail at once (default 900), so a hanging engine cannot take hours.</li>
+ * </ul>
+ */
+class ConformanceTest {
+
+    // ---------------------------------------------------------------------------------------------------
+    // The case table.
+
+    enum Stderr { EXACT, TRACE }
+
+    /** One case: a program from testdata/go and how to run it. Mutable only while the table is built. */
+    static final class Case {
+        final String name;
+        String program;
+        List<String> args = List.of();
+        final Map<String, String> env = new LinkedHashMap<>();
+        String stdin;
+        List<String> goemuOptions = List.of();
+        List<String> nativePrefix = List.of();
+        Stderr stderr = Stderr.EXACT;
+        int nativeExit;
+        double minGoemuSeconds = -1, maxGoemuSeconds = -1;
+        boolean sleeper;
+
+        Case(String name) { this.name = name; this.program = name; }
+        Case program(String p) { program = p; return this; }
+        Case args(String... a) { args = List.of(a); return this; }
+        Case env(String k, String v) { env.put(k, v); return this; }
+        Case stdin(String s) { stdin = s; return this; }
+        Case goemuOptions(String... o) { goemuOptions = List.of(o); return this; }
+        Case nativePrefix(String... p) { nativePrefix = List.of(p); return this; }
+        Case trace() { stderr = Stderr.TRACE; return this; }
+        Case exit(int status) { nativeExit = status; return this; }
+        /** Wall time of the goemu run (JVM start included) must lie in [min, max] seconds. */
+        Case goemuSeconds(double min, double max) { minGoemuSeconds = min; maxGoemuSeconds = max; return this; }
+        /** Mostly sleeps: runs in a lane of its own, beside the two CPU lanes. */
+        Case sleeper() { sleeper = true; return this; }
+    }
+
+    static Case c(String name) { return new Case(name); }
+
+    /**
+     * The cases. Programs are in testdata/go/&lt;program&gt;/main.go; each runs well under a second natively.
+     * The CPU-bound benchmark programs (sha256, nbody) get small inputs here; bench/run.sh uses big ones.
+     */
+    static final List<Case> CASES = List.of(
+            c("hello"),
+            // examples/main.go verbatim: prints two lines, sleeps 6 s; timing must behave as on Linux.
+            c("seed").sleeper().goemuSeconds(5.5, 7.0),
+            c("args-env-exit").args("a b", "", "ünï", "--flag", "-x", "q\"uote")
+                    .env("GOEMU_TEST_VAR", "hello world=1").exit(3),
+            c("goroutines"),
+            c("channels"),
+            c("mutex"),
+            c("timers"),
+            c("gcchurn"),
+            c("stdlib"),
+            c("files"),
+            c("stdin").stdin("one two\nthree\n\nfour five six\n"),
+            c("numcpu"),
+            c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
+            c("numcpu-gomaxprocs").program("numcpu").env("GOMAXPROCS", "3"),
+            c("preempt"),
+            c("faults"),
+            c("panic").trace().exit(2),
+            c("panic-goroutine").program("panic").args("goroutine").trace().exit(2),
+            c("panic-nil").program("panic").args("nil").trace().exit(2),
+            c("panic-deadlock").program("panic").args("deadlock").trace().exit(2),
+            c("sha256").args("2", "10"),
+            c("nbody").args("200000"));
+
+    // ---------------------------------------------------------------------------------------------------
+    // Configuration.
+
+    static final Path MODULE = moduleDir();
+    static final Path REPO = Path.of(prop("goemu.repo", MODULE.resolve("..").toString())).toAbsolutePath().normalize();
+    static final Path TARGET = MODULE.resolve("target");
+    static final Path LAUNCHER = REPO.resolve("goemu");
+    static final Path JAR = REPO.resolve("emulator/target/goemu.jar");
+    static final Duration CASE_TIMEOUT = Duration.ofSeconds(Long.parseLong(prop("goemu.case.timeout", "120")));
+    static final Duration SUITE_TIMEOUT = Duration.ofSeconds(Long.parseLong(prop("goemu.suite.timeout", "900")));
+    static final Duration BUILD_TIMEOUT = Duration.ofMinutes(10);
+    /** Cases that use the CPU run at most this many at a time (the machines are 2-core). */
+    static final int CPU_LANES = 2;
+
+    record Release(String go, String version) {}
+
+    // Per-release tallies for the report, in release order.
+    static final Map<String, Tally> TALLIES = new LinkedHashMap<>();
+
+    static final class Tally {
+        int total, passed, skipped;
+        final List<String> failed = new ArrayList<>();
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // The suite.
+
+    @TestFactory
+    List<DynamicTest> conformance() throws Exception {
+        if (!Files.isRegularFile(JAR)) {
+            String why = "conformance suite skipped: " + JAR + " is missing (run ./build.sh first, or mvn verify"
+                    + " from the repository root, which packages the emulator before these tests)";
+            System.out.println(why);
+            Files.createDirectories(TARGET);
+            Files.writeString(TARGET.resolve("conformance-report.txt"), why + "\n");
+            Assumptions.abort(why);
+        }
+        List<Release> releases = releases();
+        List<Case> cases = selectedCases();
+        Files.createDirectories(TARGET);
+
+        // Build every release (two at a time; each go build is parallel itself).
+        ExecutorService builders = Executors.newFixedThreadPool(2, daemon("goemu-build"));
+        Map<Release, Future<String>> builds = new LinkedHashMap<>();
+        Set<String> programs = cases.stream().map(k -> k.program).collect(Collectors.toCollection(LinkedHashSet::new));
+        for (Release r : releases) builds.put(r, builders.submit(() -> build(r, programs)));
+        Map<Release, String> buildErrors = new LinkedHashMap<>();
+        for (var e : builds.entrySet()) {
+            String err = e.getValue().get();
+            if (err != null) buildErrors.put(e.getKey(), err);
+        }
+        builders.shutdown();
+
+        // Run: sleepers in their own lane, the rest in CPU_LANES lanes, all started now; each dynamic test
+        // waits for its own result, so Surefire still lists every case on its own.
+        ExecutorService cpu = Executors.newFixedThreadPool(CPU_LANES, daemon("goemu-case"));
+        ExecutorService sleepers = Executors.newSingleThreadExecutor(daemon("goemu-sleeper"));
+        long deadline = System.nanoTime() + SUITE_TIMEOUT.toNanos();
+        Map<String, CompletableFuture<Outcome>> outcomes = new LinkedHashMap<>();
+        for (boolean sleeperPass : new boolean[] {true, false}) {
+            for (Release r : releases) {
+                for (Case k : cases) {
+                    if (k.sleeper != sleeperPass) continue;
+                    String id = r.version() + "/" + k.name;
+                    String buildError = buildErrors.get(r);
+                    CompletableFuture<Outcome> f = buildError != null
+                            ? CompletableFuture.completedFuture(Outcome.fail(id + ": build with " + r.go() + " failed:\n" + buildError))
+                            : CompletableFuture.supplyAsync(() -> runCase(r, k, deadline), k.sleeper ? sleepers : cpu);
+                    outcomes.put(id, f);
+                }
+            }
+        }
+        cpu.shutdown();
+        sleepers.shutdown();
+
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Release r : releases) {
+            synchronized (TALLIES) { TALLIES.put(r.version(), new Tally()); }
+            for (Case k : cases) {
+                String id = r.version() + "/" + k.name;
+                CompletableFuture<Outcome> f = outcomes.get(id);
+                tests.add(DynamicTest.dynamicTest(id, () -> check(r.version(), k.name, f)));
+            }
+        }
+        return tests;
+    }
+
+    static void check(String version, String caseName, CompletableFuture<Outcome> future) throws Exception {
+        Outcome o;
+        try {
+            o = future.get();
+        } catch (ExecutionException e) {
+            o = Outcome.fail(version + "/" + caseName + ": the harness failed: " + e.getCause());
+        }
+        synchronized (TALLIES) {
+            Tally t = TALLIES.get(version);
+            t.total++;
+            if (o.skipped != null) t.skipped++;
+            else if (o.failure == null) t.passed++;
+            else t.failed.add(caseName);
+        }
+        if (o.skipped != null) throw new TestAbortedException(o.skipped);
+        if (o.failure != null) throw new AssertionFailedError(o.failure);
+    }
+
+    @AfterAll
+    static void report() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        synchronized (TALLIES) {
+            for (var e : TALLIES.entrySet()) {
+                Tally t = e.getValue();
+                sb.append("conformance ").append(e.getKey()).append(": ").append(t.passed).append('/').append(t.total - t.skipped)
+                        .append(" passed");
+                if (t.skipped > 0) sb.append(", ").append(t.skipped).append(" skipped");
+                if (!t.failed.isEmpty()) sb.append(" (failed: ").append(String.join(", ", t.failed)).append(')');
+                sb.append('\n');
+            }
+        }
+        if (sb.isEmpty()) return;
+        System.out.print(sb);
+        Files.createDirectories(TARGET);
+        Files.writeString(TARGET.resolve("conformance-report.txt"), sb.toString());
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Releases and builds.
+
+    static List<Release> releases() throws Exception {
+        List<String> gos = new ArrayList<>(split(prop("goemu.go.releases", ""), "\\s+"));
+        if (gos.isEmpty()) gos.addAll(split(System.getenv().getOrDefault("GOEMU_GO_RELEASES", ""), "\\s+"));
+        List<String> filters = new ArrayList<>();
+        List<String> explicit = new ArrayList<>();
+        for (String s : split(prop("goemu.releases", ""), "[,\\s]+")) (s.contains("/") ? explicit : filters).add(s);
+        if (!explicit.isEmpty()) gos = explicit;
+        if (gos.isEmpty()) gos = List.of("go");
+
+        List<Release> out = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        List<String> all = new ArrayList<>();
+        for (String go : gos) {
+            Exec e = exec(List.of(go, "env", "GOVERSION"), goEnv(), null, TARGET, null, Duration.ofMinutes(1));
+            String v = e.stdout.trim();
+            if (e.exit != 0 || !v.startsWith("go")) {
+                throw new IllegalStateException("cannot use Go release " + go + " (go env GOVERSION: exit " + e.exit + ", "
+                        + (e.stderr + e.stdout).trim() + "); set GOEMU_GO_RELEASES to go commands, or run ./test.sh");
+            }
+            v = v.split("\\s+")[0]; // newer releases may add experiment suffixes on the same line
+            all.add(v);
+            if (!seen.add(v)) continue;
+            if (!filters.isEmpty() && filters.stream().noneMatch(v::startsWith)) continue;
+            out.add(new Release(go, v));
+        }
+        if (out.isEmpty()) throw new IllegalStateException("goemu.releases=" + filters + " matches none of " + all);
+        return out;
+    }
+
+    static List<Case> selectedCases() {
+        List<String> wanted = split(prop("goemu.cases", ""), "[,\\s]+");
+        if (wanted.isEmpty()) return CASES;
+        List<Case> out = new ArrayList<>();
+        for (String w : wanted) {
+            boolean prefix = w.endsWith("*");
+            String stem = prefix ? w.substring(0, w.length() - 1) : w;
+            List<Case> hits = CASES.stream().filter(k -> prefix ? k.name.startsWith(stem) : k.name.equals(stem)).toList();
+            if (hits.isEmpty()) {
+                throw new IllegalArgumentException("goemu.cases: no case '" + w + "'; cases: "
+                        + CASES.stream().map(k -> k.name).collect(Collectors.joining(", ")));
+            }
+            for (Case k : hits) if (!out.contains(k)) out.add(k);
+        }
+        return out;
+    }
+
+    /** Builds the programs into target/bin/&lt;version&gt;/; returns null on success, else the build output. */
+    static String build(Release r, Set<String> programs) throws Exception {
+        Path bin = TARGET.resolve("bin").resolve(r.version());
+        Files.createDirectories(bin);
+        List<String> cmd = new ArrayList<>(List.of(r.go(), "build", "-o", bin + "/"));
+        for (String p : programs) cmd.add("./" + p);
+        Exec e = exec(cmd, goEnv(), null, MODULE.resolve("go"), null, BUILD_TIMEOUT);
+        if (e.exit == 0 && !e.timedOut) return null;
+        String log = String.join(" ", cmd) + "\n" + e.stdout + e.stderr + (e.timedOut ? "\n(timed out)" : "");
+        Files.writeString(bin.resolve("build.log"), log);
+        return log.strip();
+    }
+
+    /**
+     * Environment for go commands: static binaries for linux/amd64 (baseline ISA), each release with its own
+     * toolchain and GOROOT, no caller flags that change what is built.
+     */
+    static Map<String, String> goEnv() {
+        Map<String, String> env = new LinkedHashMap<>(System.getenv());
+        for (String k : List.of("GOROOT", "GOFLAGS", "GOAMD64", "GOEXPERIMENT", "GO111MODULE")) env.remove(k);
+        env.put("CGO_ENABLED", "0");
+        env.put("GOOS", "linux");
+        env.put("GOARCH", "amd64");
+        env.put("GOTOOLCHAIN", "local");
+        env.put("GOWORK", "off");
+        if (!env.containsKey("HOME") && !env.containsKey("XDG_CACHE_HOME")) {
+            env.putIfAbsent("GOCACHE", TARGET.resolve("gocache").toString());
+            env.putIfAbsent("GOPATH", TARGET.resolve("gopath").toString());
+        }
+        return env;
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Running and comparing one case.
+
+    record Outcome(String failure, String skipped) {
+        static Outcome pass() { return new Outcome(null, null); }
+        static Outcome fail(String m) { return new Outcome(m, null); }
+        static Outcome skip(String m) { return new Outcome(null, m); }
+    }
+
+    static Outcome runCase(Release r, Case k, long deadline) {
+        String id = r.version() + "/" + k.name;
+        try {
+            if (System.nanoTime() > deadline) {
+                return Outcome.fail(id + ": not run: the suite's time budget (goemu.suite.timeout=" + SUITE_TIMEOUT.toSeconds()
+                        + " s) was used up by earlier cases");
+            }
+            if (!k.nativePrefix.isEmpty() && !onPath(k.nativePrefix.get(0))) {
+                return Outcome.skip(id + ": " + k.nativePrefix.get(0) + " is not installed");
+            }
+            Path bin = TARGET.resolve("bin").resolve(r.version()).resolve(k.program);
+            Path dir = TARGET.resolve("runs").resolve(r.version()).resolve(k.name);
+            Files.createDirectories(dir);
+            Path stdin = null;
+            if (k.stdin != null) {
+                stdin = dir.resolve("stdin");
+                Files.writeString(stdin, k.stdin);
+            }
+
+            List<String> nativeCmd = new ArrayList<>(k.nativePrefix);
+            nativeCmd.add(bin.toString());
+            nativeCmd.addAll(k.args);
+            Map<String, String> nativeEnv = new LinkedHashMap<>(System.getenv());
+            nativeEnv.putAll(k.env);
+            Exec nat = exec(nativeCmd, nativeEnv, stdin, dir, "native", CASE_TIMEOUT);
+
+            List<String> goemuCmd = new ArrayList<>(List.of(LAUNCHER.toString(), "run"));
+            goemuCmd.addAll(k.goemuOptions);
+            k.env.forEach((key, v) -> goemuCmd.addAll(List.of("--env", key + "=" + v)));
+            goemuCmd.add("--");
+            goemuCmd.add(bin.toString());
+            goemuCmd.addAll(k.args);
+            Exec emu = exec(goemuCmd, new LinkedHashMap<>(System.getenv()), stdin, dir, "goemu", CASE_TIMEOUT);
+            Files.writeString(dir.resolve("commands"), "native: " + String.join(" ", nativeCmd) + "\ngoemu:  "
+                    + String.join(" ", goemuCmd) + "\nenv: " + k.env + "\n");
+            return compare(id, k, nat, emu, dir);
+        } catch (Exception e) {
+            return Outcome.fail(id + ": the harness failed: " + e);
+        }
+    }
+
+    static Outcome compare(String id, Case k, Exec nat, Exec emu, Path dir) {
+        if (nat.timedOut || nat.exit != k.nativeExit) {
+            return Outcome.fail(id + ": the native run is broken, not goemu: " + (nat.timedOut ? "timed out" : "exit " + nat.exit)
+                    + ", expected exit " + k.nativeExit + "\n  stderr: " + clip(nat.stderr.strip(), 400) + "\n  outputs: " + REPO.relativize(dir));
+        }
+        List<String> problems = new ArrayList<>();
+        if (emu.timedOut) problems.add("goemu timed out after " + CASE_TIMEOUT.toSeconds() + " s and was killed");
+        if (nat.exit != emu.exit) problems.add("exit status: native " + nat.exit + ", goemu " + emu.exit);
+        String d = diff(nat.stdout, emu.stdout);
+        if (d != null) problems.add("stdout " + d);
+        boolean trace = k.stderr == Stderr.TRACE;
+        d = trace ? diff(normalizeTrace(nat.stderr), normalizeTrace(emu.stderr)) : diff(nat.stderr, emu.stderr);
+        if (d != null) problems.add((trace ? "stderr (trace-normalized) " : "stderr ") + d);
+        if (k.minGoemuSeconds >= 0 && !emu.timedOut && (emu.seconds < k.minGoemuSeconds || emu.seconds > k.maxGoemuSeconds)) {
+            problems.add(String.format(Locale.ROOT, "wall time: goemu %.2f s, expected %.1f-%.1f s (native %.2f s)",
+                    emu.seconds, k.minGoemuSeconds, k.maxGoemuSeconds, nat.seconds));
+        }
+        if (problems.isEmpty()) return Outcome.pass();
+        return Outcome.fail(id + ": goemu differs from native (outputs in " + REPO.relativize(dir) + "/)\n  "
+                + String.join("\n  ", problems));
+    }
+
+    /**
+     * Stderr normalization for cases that print goroutine traces; everything else is compared exactly.
+     * Both runs execute the same binary, so file:line, "+0x.." offsets and pc= values are the same and are
+     * left alone. Only two things differ between correct runs:
+     * <ol>
+     *   <li>goroutine numbers ("goroutine 6 [running]:", "created by main.main in goroutine 1"): they count
+     *       every goroutine the runtime started, and the runtime starts some on demand: → "goroutine N";</li>
+     *   <li>argument lists of trace frames ("main.fail({0x4c4c1a?, 0x1f03d8808048?})"): words the traceback
+     *       reads from registers and the stack, partly garbage ("?" marks them), varying from run to run
+     *       even natively: → "main.fail(...)".</li>
+     * </ol>
+     */
+    static String normalizeTrace(String s) {
+        s = GOROUTINE_ID.matcher(s).replaceAll("goroutine N");
+        StringBuilder sb = new StringBuilder();
+        for (String line : s.split("\n", -1)) {
+            if (!line.startsWith("\t")) line = FRAME_ARGS.matcher(line).replaceAll("(...)");
+            sb.append(line).append('\n');
+        }
+        sb.setLength(sb.length() - 1);
+        return sb.toString();
+    }
+
+    static final Pattern GOROUTINE_ID = Pattern.compile("\\bgoroutine \\d+");
+    static final Pattern FRAME_ARGS = Pattern.compile("\\([0-9a-fA-Fx?,{}. ]+\\)$");
+
+    /** Null if equal, else where the outputs first differ, with a few lines of each. */
+    static String diff(String expected, String actual) {
+        if (expected.equals(actual)) return null;
+        List<String> a = lines(expected), b = lines(actual);
+        int i = 0;
+        while (i < a.size() && i < b.size() && a.get(i).equals(b.get(i))) i++;
+        StringBuilder sb = new StringBuilder();
+        sb.append("differs at line ").append(i + 1).append(" (native ").append(a.size()).append(" lines, goemu ")
+                .append(b.size()).append(" lines):");
+        if (i == a.size() && i == b.size()) sb.append(" only in the final newline");
+        appendLines(sb, "native | ", a, i, 4);
+        appendLines(sb, "goemu  | ", b, i, 8);
+        return sb.toString();
+    }
+
+    private static void appendLines(StringBuilder sb, String tag, List<String> lines, int from, int max) {
+        if (from >= lines.size()) {
+            sb.append("\n    ").append(tag).append("<end of output>");
+            return;
+        }
+        for (int j = from; j < lines.size() && j < from + max; j++) sb.append("\n    ").append(tag).append(clip(lines.get(j), 200));
+        if (lines.size() > from + max) sb.append("\n    ").append(tag).append("... ").append(lines.size() - from - max).append(" more lines");
+    }
+
+    private static List<String> lines(String s) {
+        if (s.isEmpty()) return List.of();
+        List<String> l = new ArrayList<>(Arrays.asList(s.split("\n", -1)));
+        if (l.get(l.size() - 1).isEmpty()) l.remove(l.size() - 1);
+        return l;
+    }
+
+    private static String clip(String s, int max) {
+        s = s.replace("\t", "\\t").replace("\r", "\\r");
+        return s.length() <= max ? s : s.substring(0, max) + "...";
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Processes.
+
+    record Exec(int exit, String stdout, String stderr, double seconds, boolean timedOut) {}
+
+    /**
+     * Runs a command with exactly the given environment, stdin from a file (or /dev/null), stdout and stderr
+     * into files in dir (tag.stdout, tag.stderr; temporary files if tag is null); kills it and everything it
+     * started after the timeout.
+     */
+    static Exec exec(List<String> cmd, Map<String, String> env, Path stdin, Path dir, String tag, Duration timeout)
+            throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path out = tag != null ? dir.resolve(tag + ".stdout") : Files.createTempFile(dir, "exec", ".stdout");
+        Path err = tag != null ? dir.resolve(tag + ".stderr") : Files.createTempFile(dir, "exec", ".stderr");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectInput(stdin != null ? stdin.toFile() : new File("/dev/null"))
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        long start = System.nanoTime();
+        Process p = pb.start();
+        boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int exit = done ? p.exitValue() : -1;
+        String o = new String(Files.readAllBytes(out), StandardCharsets.UTF_8);
+        String e = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
+        if (tag == null) {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+        return new Exec(exit, o, e, seconds, !done);
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Small helpers.
+
+    static String prop(String key, String def) {
+        String v = System.getProperty(key);
+        // An unset ${env.X} in the pom reaches us as the literal text.
+        return v == null || v.isBlank() || v.startsWith("${") ? def : v.trim();
+    }
+
+    static List<String> split(String s, String regex) {
+        return Arrays.stream(s.trim().split(regex)).filter(x -> !x.isEmpty()).toList();
+    }
+
+    static boolean onPath(String command) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, command))) return true;
+        }
+        return false;
+    }
+
+    /** The testdata module directory: Surefire's working directory, or found from the repository root. */
+    static Path moduleDir() {
+        Path cwd = Path.of("").toAbsolutePath();
+        if (Files.isDirectory(cwd.resolve("go")) && Files.isRegularFile(cwd.resolve("pom.xml"))) return cwd;
+        return cwd.resolve("testdata");
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
