@@ -1,0 +1,161 @@
+package dev.goemu.emulator;
+
+import dev.goemu.loader.BadBinaryException;
+import dev.goemu.loader.ElfFile;
+import dev.goemu.loader.SymbolTable;
+import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.Kernel;
+import dev.goemu.syscalls.Machine;
+import dev.goemu.syscalls.Task;
+import dev.goemu.unicorn.Context;
+import dev.goemu.unicorn.Preemption;
+import dev.goemu.unicorn.Unicorn;
+import dev.goemu.unicorn.UnicornException;
+import dev.goemu.unicorn.X86;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one guest process: a single Unicorn engine whose CPU state is switched between guest threads (green
+ * threads). A thread runs until it blocks, yields, exits or clones in a syscall, or until its time slice ends:
+ * a timer sets a flag that the native block hook turns into a synchronous stop, so a spinning thread cannot
+ * starve sysmon or a thread whose sleep has ended.
+ */
+public final class Emulator implements AutoCloseable {
+    /** How often a running thread is interrupted so the scheduler can switch (Linux's slices are a few ms too). */
+    static final long TIME_SLICE_MICROS = 2000;
+
+    public record Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace) {}
+
+    private final Unicorn cpu;
+    private final AddressSpace memory;
+    private final Kernel kernel;
+    private final Preemption preemption;
+    private final SymbolTable symbols;
+    private final Map<Task, Context> contexts = new HashMap<>();
+    /** New threads whose registers still need their clone changes (RAX=0, stack, TLS) when first switched in. */
+    private final Map<Task, Task.CloneStart> pendingStarts = new HashMap<>();
+    private final ScheduledExecutorService ticker;
+    private final long[] resultSlot = new long[1];
+    private Task current;
+    private boolean stopAfterSyscall;
+    private GuestCrash crash;
+
+    public Emulator(Options options) throws BadBinaryException {
+        ElfFile elf = ElfFile.read(options.binary());
+        elf.requireStaticExecutable();
+        this.symbols = elf.symbols();
+        this.cpu = Unicorn.openX86_64();
+        this.memory = new AddressSpace(new UnicornMapper(cpu));
+        String exe = options.binary().toAbsolutePath().normalize().toString();
+        this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
+        ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
+        kernel.createMainTask();
+        cpu.setReg(X86.RSP, entry.sp());
+        cpu.setReg(X86.RIP, entry.pc());
+        cpu.onSyscall(this::onSyscall);
+        cpu.onInvalidMemory((type, address, size, value) -> {
+            crash = GuestCrash.memory(type, address, cpu.reg(X86.RIP), current.tid, symbols);
+            return false;
+        });
+        cpu.onInterrupt(intno -> {
+            crash = GuestCrash.interrupt(intno, cpu.reg(X86.RIP), current.tid, symbols);
+            cpu.stop();
+        });
+        this.preemption = cpu.installPreemption();
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "goemu-timeslice");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if it faulted. */
+    public int run() {
+        ticker.scheduleAtFixedRate(preemption::request, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
+        current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
+        while (!kernel.exited()) {
+            try {
+                cpu.start(cpu.reg(X86.RIP));
+            } catch (UnicornException e) {
+                if (crash == null) crash = GuestCrash.engine(e, cpu.reg(X86.RIP), current.tid, symbols);
+            }
+            if (crash != null) throw crash;
+            if (kernel.exited()) break;
+            stopAfterSyscall = false;
+            preemption.consume();
+            adoptNewThreads();
+            Task next = kernel.scheduler().next(current);
+            if (next == null) break;
+            switchTo(current, next);
+        }
+        return kernel.exitStatus();
+    }
+
+    /** Clone children start from their parent's registers as they are right after the clone syscall. */
+    private void adoptNewThreads() {
+        for (Task t : kernel.scheduler().tasks()) {
+            Task.CloneStart start = t.takeCloneStart();
+            if (start == null) continue;
+            Context c = cpu.newContext();
+            c.save();
+            contexts.put(t, c);
+            pendingStarts.put(t, start);
+        }
+    }
+
+    private void switchTo(Task from, Task to) {
+        if (from != to) {
+            if (from.state() != Task.State.EXITED) {
+                contexts.computeIfAbsent(from, t -> cpu.newContext()).save();
+            } else {
+                Context dead = contexts.remove(from);
+                if (dead != null) dead.close();
+            }
+            Context saved = contexts.get(to);
+            if (saved != null) saved.restore();
+            Task.CloneStart start = pendingStarts.remove(to);
+            if (start != null) {
+                cpu.setReg(X86.RAX, 0);
+                if (start.stack() != 0) cpu.setReg(X86.RSP, start.stack());
+                if (start.setTls()) cpu.setReg(X86.FS_BASE, start.tls());
+            }
+        }
+        current = to;
+        if (to.takeResult(resultSlot)) cpu.setReg(X86.RAX, resultSlot[0]);
+    }
+
+    private void onSyscall() {
+        long rip = cpu.reg(X86.RIP);
+        long r = kernel.syscall(current, cpu.reg(X86.RAX), cpu.reg(X86.RDI), cpu.reg(X86.RSI), cpu.reg(X86.RDX),
+                cpu.reg(X86.R10), cpu.reg(X86.R8), cpu.reg(X86.R9));
+        if (r != Kernel.BLOCKED) cpu.setReg(X86.RAX, r);
+        // SYSCALL leaves the return address in RCX and the flags in R11; programs may rely on neither, but Linux does it.
+        cpu.setReg(X86.RCX, rip + 2);
+        cpu.setReg(X86.R11, cpu.reg(X86.RFLAGS));
+        if (stopAfterSyscall) cpu.stop();
+    }
+
+    /** The kernel's view of the CPU: always the calling (current) thread's registers. */
+    private final class CpuMachine implements Machine {
+        @Override public long fsBase() { return cpu.reg(X86.FS_BASE); }
+        @Override public void setFsBase(long value) { cpu.setReg(X86.FS_BASE, value); }
+        @Override public long gsBase() { return cpu.reg(X86.GS_BASE); }
+        @Override public void setGsBase(long value) { cpu.setReg(X86.GS_BASE, value); }
+        @Override public void stopAfterSyscall() { stopAfterSyscall = true; }
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        contexts.values().forEach(Context::close);
+        cpu.close();
+    }
+}
