@@ -1,0 +1,7 @@
+package dev.goemu.unicorn;
+
+/** Callback of {@link Unicorn#onCode} (one instruction) and {@link Unicorn#onBlock} (one basic block). */
+@FunctionalInterface
+public interface CodeHandler {
+    void handle(long address, int size);
+}

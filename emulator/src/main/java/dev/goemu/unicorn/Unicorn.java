@@ -1,0 +1,609 @@
+package dev.goemu.unicorn;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One Unicorn 2 x86-64 engine, bound through java.lang.foreign.
+ *
+ * <p>Not thread-safe: use an engine from one thread at a time; hooks run on the thread that called {@link #start}.
+ * The only call meant for other threads is {@link Preemption#request()}. Every hook is wrapped so that no Java
+ * exception reaches native code: a throwing hook stops the engine and its exception is rethrown by {@link #start}.
+ * Upcall stubs live in an arena owned by the engine and are freed by {@link #close()}.
+ *
+ * <p>Library: system property {@code goemu.unicorn.lib}, else env {@code GOEMU_UNICORN_LIB}; Unicorn >= 2.1.
+ * Preemption hook library: system property {@code goemu.hooks.lib} (else env {@code GOEMU_HOOKS_LIB}).
+ */
+public final class Unicorn implements AutoCloseable {
+    private static final int UC_ARCH_X86 = 4;
+    private static final int UC_MODE_64 = 8;
+    private static final int UC_HOOK_INTR = 1;
+    private static final int UC_HOOK_INSN = 2;
+    private static final int UC_HOOK_CODE = 4;
+    private static final int UC_HOOK_BLOCK = 8;
+    private static final int UC_HOOK_MEM_INVALID = 1008; // READ/WRITE/FETCH x UNMAPPED/PROT
+    private static final int UC_HOOK_INSN_INVALID = 16384;
+    private static final int UC_X86_INS_SYSCALL = 699;
+    private static final int UC_CTL_WRITE = 1 << 30;
+    private static final int UC_CTL_CPU_MODEL = 7;
+    private static final int UC_CTL_TB_REMOVE_CACHE = 9;
+    private static final int UC_CTL_TB_FLUSH = 10;
+    private static final int UC_CTL_TLB_FLUSH = 11;
+    private static final int SCRATCH = 4096;
+    private static final int MAX_REG_BYTES = 64; // ZMM
+
+    private static final MethodHandle UP_INSN, UP_INTR, UP_CODE, UP_MEM, UP_INSN_INVALID;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            UP_INSN = l.findVirtual(Unicorn.class, "insnUpcall",
+                    MethodType.methodType(void.class, Runnable.class, MemorySegment.class, MemorySegment.class));
+            UP_INTR = l.findVirtual(Unicorn.class, "intrUpcall", MethodType.methodType(void.class,
+                    InterruptHandler.class, MemorySegment.class, int.class, MemorySegment.class));
+            UP_CODE = l.findVirtual(Unicorn.class, "codeUpcall", MethodType.methodType(void.class,
+                    CodeHandler.class, MemorySegment.class, long.class, int.class, MemorySegment.class));
+            UP_MEM = l.findVirtual(Unicorn.class, "memUpcall", MethodType.methodType(boolean.class,
+                    MemoryFaultHandler.class, MemorySegment.class, int.class, long.class, int.class, long.class,
+                    MemorySegment.class));
+            UP_INSN_INVALID = l.findVirtual(Unicorn.class, "insnInvalidUpcall", MethodType.methodType(boolean.class,
+                    InvalidInstructionHandler.class, MemorySegment.class, MemorySegment.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Arena arena;          // upcall stubs, scratch buffers, preemption state; closed by close()
+    private final MemorySegment uc;     // uc_engine *
+    private final MemorySegment scratch; // register values and small memory transfers
+    private final MemorySegment sizeBox; // size_t in/out for uc_reg_*2
+    private final MemorySegment outBox;  // out-parameters (pointers, hook handles, counts)
+    private final Set<Context> contexts = Collections.newSetFromMap(new IdentityHashMap<>());
+    private Throwable pending;           // first exception thrown by a hook during the current start()
+    private int running;                 // nesting depth of start()
+    private boolean closed;
+    private Preemption preemption;
+
+    private Unicorn(Arena arena, MemorySegment uc) {
+        this.arena = arena;
+        this.uc = uc;
+        this.scratch = arena.allocate(SCRATCH, 16);
+        this.sizeBox = arena.allocate(JAVA_LONG);
+        this.outBox = arena.allocate(16, 8);
+    }
+
+    /** uc_open(UC_ARCH_X86, UC_MODE_64). */
+    public static Unicorn openX86_64() {
+        Native.Library.lookup();
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment out = arena.allocate(ADDRESS);
+            int err = (int) Native.UC_OPEN.invokeExact(UC_ARCH_X86, UC_MODE_64, out);
+            if (err != 0) throw error(err, "uc_open(UC_ARCH_X86, UC_MODE_64)");
+            return new Unicorn(arena, out.get(ADDRESS, 0));
+        } catch (Throwable t) {
+            arena.close();
+            throw rethrow(t);
+        }
+    }
+
+    /** Version of the loaded library, e.g. "2.1.4". */
+    public static String libraryVersion() {
+        return Native.Library.version();
+    }
+
+    /** Path of the loaded libunicorn. */
+    public static String libraryPath() {
+        return Native.Library.path();
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    /** uc_mem_map_ptr: guest [addr, addr+size) is backed by {@code host} (native, page-aligned), owned by the caller. */
+    public void mapPtr(long addr, long size, int perms, MemorySegment host) {
+        checkOpen();
+        if (!host.isNative()) throw new IllegalArgumentException("mapPtr needs native memory, got a heap segment");
+        if (host.byteSize() < size) {
+            throw new IllegalArgumentException("host segment of " + host.byteSize() + " bytes is smaller than 0x"
+                    + Long.toHexString(size));
+        }
+        int err = call(() -> (int) Native.UC_MEM_MAP_PTR.invokeExact(uc, addr, size, perms, host));
+        check(err, "uc_mem_map_ptr(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
+    }
+
+    /** uc_mem_map: memory allocated and owned by Unicorn. */
+    public void map(long addr, long size, int perms) {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_MEM_MAP.invokeExact(uc, addr, size, perms));
+        check(err, "uc_mem_map(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
+    }
+
+    /** uc_mem_unmap; a part of a region (also a mapPtr one) may be unmapped, splitting it. */
+    public void unmap(long addr, long size) {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_MEM_UNMAP.invokeExact(uc, addr, size));
+        check(err, "uc_mem_unmap(" + hex(addr) + ", " + hex(size) + ")");
+    }
+
+    /** uc_mem_protect; a part of a region (also a mapPtr one) may be changed, splitting it. */
+    public void protect(long addr, long size, int perms) {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_MEM_PROTECT.invokeExact(uc, addr, size, perms));
+        check(err, "uc_mem_protect(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
+        // Unicorn 2.1.4 checks READ permission only when it fills a TLB entry, and uc_mem_protect flushes the TLB
+        // only when WRITE or EXEC changes: without this, a page still in the TLB stays readable after losing READ.
+        flushTlb();
+    }
+
+    /** uc_ctl_flush_tlb: drops the software TLB (the next access to each page re-checks its mapping). */
+    public void flushTlb() {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_CTL.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TLB_FLUSH, 0));
+        check(err, "uc_ctl_flush_tlb");
+    }
+
+    /**
+     * uc_ctl_remove_cache: drops translated code in [begin, end). Needed after rewriting code that already ran when
+     * the write does not invalidate it by itself: Unicorn 2.1.4 keeps a stale block that consists of a lone
+     * {@code int3} (a debugger restoring the byte under a software breakpoint must call this).
+     */
+    public void invalidateCode(long begin, long end) {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_CTL_2L.invokeExact(uc, UC_CTL_WRITE | (2 << 26) | UC_CTL_TB_REMOVE_CACHE,
+                begin, end));
+        check(err, "uc_ctl_remove_cache(" + hex(begin) + ", " + hex(end) + ")");
+    }
+
+    /** uc_ctl_flush_tb: drops all translated code. */
+    public void flushCode() {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_CTL.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TB_FLUSH, 0));
+        check(err, "uc_ctl_flush_tb");
+    }
+
+    /**
+     * uc_ctl_set_cpu_model ({@link X86.Cpu}): decides what CPUID reports. Unicorn 2.1.4's default is Haswell;
+     * AVX/AVX2 stay off with every model (its TCG masks them), so Go takes its SSE paths. Only on a fresh engine:
+     * before any map, register access or hook.
+     */
+    public void setCpuModel(int model) {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_CTL.invokeExact(uc, UC_CTL_WRITE | (1 << 26) | UC_CTL_CPU_MODEL, model));
+        check(err, "uc_ctl_set_cpu_model(" + model + ")" + (err == UnicornException.ARG
+                ? " [only before the engine is first used: map, register access, hook]" : ""));
+    }
+
+    /** Reads guest memory (ignores page permissions, fails on unmapped bytes). */
+    public byte[] read(long addr, int len) {
+        byte[] out = new byte[len];
+        read(addr, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    /** Reads {@code dst.byteSize()} bytes of guest memory into {@code dst} (heap or native). */
+    public void read(long addr, MemorySegment dst) {
+        checkOpen();
+        long len = dst.byteSize();
+        int err;
+        try {
+            err = (int) Native.UC_MEM_READ.invokeExact(uc, addr, dst, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(err, "uc_mem_read(" + hex(addr) + ", " + hex(len) + ")");
+    }
+
+    /** Writes guest memory (ignores page permissions, fails on unmapped bytes). */
+    public void write(long addr, byte[] data) {
+        write(addr, MemorySegment.ofArray(data));
+    }
+
+    /** Writes all of {@code src} (heap or native) to guest memory. */
+    public void write(long addr, MemorySegment src) {
+        checkOpen();
+        long len = src.byteSize();
+        int err;
+        try {
+            err = (int) Native.UC_MEM_WRITE.invokeExact(uc, addr, src, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(err, "uc_mem_write(" + hex(addr) + ", " + hex(len) + ")");
+    }
+
+    /** A mapped region as Unicorn reports it: [begin, end] with end INCLUSIVE. */
+    public record Region(long begin, long end, int perms) {
+        @Override
+        public String toString() {
+            return hex(begin) + "-" + hex(end) + " " + Perm.toString(perms);
+        }
+    }
+
+    /** uc_mem_regions: the current mappings, sorted by address. */
+    public List<Region> regions() {
+        checkOpen();
+        outBox.fill((byte) 0);
+        MemorySegment countBox = outBox.asSlice(8, 4);
+        int err = call(() -> (int) Native.UC_MEM_REGIONS.invokeExact(uc, outBox, countBox));
+        check(err, "uc_mem_regions");
+        int count = countBox.get(JAVA_INT, 0);
+        MemorySegment array = outBox.get(ADDRESS, 0);
+        List<Region> out = new ArrayList<>(count);
+        if (array.equals(MemorySegment.NULL)) return out;
+        MemorySegment a = array.reinterpret(24L * count);
+        for (int i = 0; i < count; i++) {
+            out.add(new Region(a.get(JAVA_LONG, 24L * i), a.get(JAVA_LONG, 24L * i + 8), a.get(JAVA_INT, 24L * i + 16)));
+        }
+        int ignored = call(() -> (int) Native.UC_FREE.invokeExact(array));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- registers
+
+    /** Reads a register of at most 8 bytes (narrower ones are zero-extended). */
+    public long reg(int regId) {
+        checkOpen();
+        sizeBox.set(JAVA_LONG, 0, 8);
+        int err;
+        try {
+            err = (int) Native.UC_REG_READ2.invokeExact(uc, regId, scratch, sizeBox);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (err != 0) {
+            throw error(err, "uc_reg_read(" + X86.name(regId) + ")"
+                    + (err == UnicornException.OVERFLOW ? " [wider than 8 bytes: use regBytes]" : ""));
+        }
+        long v = scratch.get(JAVA_LONG, 0);
+        long n = sizeBox.get(JAVA_LONG, 0);
+        return n >= 8 ? v : v & ((1L << (8 * n)) - 1);
+    }
+
+    /** Writes a register of at most 8 bytes (narrower ones take the low bytes of {@code value}). */
+    public void setReg(int regId, long value) {
+        checkOpen();
+        scratch.set(JAVA_LONG, 0, value);
+        sizeBox.set(JAVA_LONG, 0, 8);
+        int err;
+        try {
+            err = (int) Native.UC_REG_WRITE2.invokeExact(uc, regId, scratch, sizeBox);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (err != 0) {
+            throw error(err, "uc_reg_write(" + X86.name(regId) + ", " + hex(value) + ")"
+                    + (err == UnicornException.OVERFLOW ? " [wider than 8 bytes: use setRegBytes]" : ""));
+        }
+    }
+
+    /** Reads a register as little-endian bytes: XMM 16, YMM 32, ST 10 (mantissa, then sign+exponent). */
+    public byte[] regBytes(int regId, int size) {
+        checkOpen();
+        if (size <= 0 || size > MAX_REG_BYTES) throw new IllegalArgumentException("register size " + size);
+        scratch.asSlice(0, MAX_REG_BYTES).fill((byte) 0);
+        sizeBox.set(JAVA_LONG, 0, size);
+        int err = call(() -> (int) Native.UC_REG_READ2.invokeExact(uc, regId, scratch, sizeBox));
+        check(err, "uc_reg_read(" + X86.name(regId) + ", " + size + " bytes)");
+        return scratch.asSlice(0, size).toArray(JAVA_BYTE);
+    }
+
+    /** Writes a register from little-endian bytes (see {@link #regBytes}). */
+    public void setRegBytes(int regId, byte[] value) {
+        checkOpen();
+        if (value.length == 0 || value.length > MAX_REG_BYTES) {
+            throw new IllegalArgumentException("register size " + value.length);
+        }
+        MemorySegment.copy(value, 0, scratch, JAVA_BYTE, 0, value.length);
+        sizeBox.set(JAVA_LONG, 0, value.length);
+        int err = call(() -> (int) Native.UC_REG_WRITE2.invokeExact(uc, regId, scratch, sizeBox));
+        check(err, "uc_reg_write(" + X86.name(regId) + ", " + value.length + " bytes)");
+    }
+
+    /**
+     * Sets the x87/SSE control state a Linux process starts with: FPCW 0x037f, MXCSR 0x1f80, all x87 registers
+     * empty. Unicorn 2.1.4 resets FPCW and MXCSR to 0 (24-bit x87 precision, all exceptions unmasked).
+     */
+    public void setLinuxFpuDefaults() {
+        setReg(X86.FPCW, 0x037f);
+        setReg(X86.MXCSR, 0x1f80);
+        setReg(X86.FPTAG, 0xffff);
+    }
+
+    // ---------------------------------------------------------------- running
+
+    /**
+     * uc_emu_start(begin, until=0, timeout=0, count=0): runs until a hook stops the engine, an error, or RIP = 0.
+     * If a hook threw, that exception is rethrown here (RuntimeException/Error as is); else a failing uc_err
+     * becomes a {@link UnicornException}. After a stop, resume with {@code start(reg(X86.RIP))}.
+     */
+    public void start(long begin) {
+        start(begin, 0);
+    }
+
+    /** Like {@link #start(long)}, also stopping when execution reaches {@code until} (Unicorn's exit address). */
+    public void start(long begin, long until) {
+        checkOpen();
+        Throwable outer = pending;
+        pending = null;
+        running++;
+        int err;
+        try {
+            err = (int) Native.UC_EMU_START.invokeExact(uc, begin, until, 0L, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        } finally {
+            running--;
+        }
+        Throwable thrown = pending;
+        pending = outer;
+        if (thrown != null) {
+            if (err != 0) thrown.addSuppressed(error(err, "uc_emu_start(" + hex(begin) + ") after the hook failed"));
+            throw rethrow(thrown);
+        }
+        check(err, "uc_emu_start(" + hex(begin) + ")");
+    }
+
+    /** uc_emu_stop. Call it from a hook (synchronous, safe); from another thread it is NOT considered safe. */
+    public void stop() {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_EMU_STOP.invokeExact(uc));
+        check(err, "uc_emu_stop");
+    }
+
+    // ---------------------------------------------------------------- hooks
+
+    /**
+     * UC_HOOK_INSN for SYSCALL. Inside the handler RIP points at the {@code 0f 05}; Unicorn adds 2 to RIP after the
+     * handler returns, even to a RIP the handler wrote (to continue at X, write X - 2; or stop and set RIP after
+     * start returns). After {@link #stop()} from the handler, {@link #start} returns with RIP past the syscall:
+     * resume with {@code start(reg(X86.RIP))}. The hook does not set RCX/R11 as a real SYSCALL would.
+     */
+    public Hook onSyscall(Runnable handler) {
+        MemorySegment stub = upcall(UP_INSN, handler, Native.CB_INSN);
+        return new Hook(this, hookAdd(UC_HOOK_INSN, stub, MemorySegment.NULL, 1, 0, UC_X86_INS_SYSCALL, "SYSCALL"));
+    }
+
+    /** UC_HOOK_MEM_INVALID: accesses to unmapped or protected memory (type = a {@link MemType} constant). */
+    public Hook onInvalidMemory(MemoryFaultHandler handler) {
+        MemorySegment stub = upcall(UP_MEM, handler, Native.CB_MEM_EVENT);
+        return new Hook(this, hookAdd(UC_HOOK_MEM_INVALID, stub, MemorySegment.NULL, 1, 0, 0, "UC_HOOK_MEM_INVALID"));
+    }
+
+    /** UC_HOOK_INTR: CPU exceptions and {@code int n} (see {@link InterruptHandler} for what is reported how). */
+    public Hook onInterrupt(InterruptHandler handler) {
+        MemorySegment stub = upcall(UP_INTR, handler, Native.CB_INTR);
+        return new Hook(this, hookAdd(UC_HOOK_INTR, stub, MemorySegment.NULL, 1, 0, 0, "UC_HOOK_INTR"));
+    }
+
+    /** UC_HOOK_INSN_INVALID: undefined opcodes such as {@code ud2}, RIP at the instruction. */
+    public Hook onInvalidInstruction(InvalidInstructionHandler handler) {
+        MemorySegment stub = upcall(UP_INSN_INVALID, handler, Native.CB_INSN_INVALID);
+        return new Hook(this, hookAdd(UC_HOOK_INSN_INVALID, stub, MemorySegment.NULL, 1, 0, 0, "UC_HOOK_INSN_INVALID"));
+    }
+
+    /**
+     * UC_HOOK_CODE on [begin, end] (inclusive; begin > end = everywhere). Debugger only: ~40x slower. Code and block
+     * hooks are compiled into translated blocks, and uc_hook_add does not drop old translations, so this flushes
+     * them; added from inside a hook (while running) it only affects blocks translated afterwards.
+     */
+    public Hook onCode(long begin, long end, CodeHandler handler) {
+        MemorySegment stub = upcall(UP_CODE, handler, Native.CB_CODE);
+        Hook h = new Hook(this, hookAdd(UC_HOOK_CODE, stub, MemorySegment.NULL, begin, end, 0, "UC_HOOK_CODE"));
+        flushCodeIfIdle();
+        return h;
+    }
+
+    /** UC_HOOK_BLOCK on [begin, end] (inclusive; begin > end = everywhere). Debugger only: ~5x slower. See onCode. */
+    public Hook onBlock(long begin, long end, CodeHandler handler) {
+        MemorySegment stub = upcall(UP_CODE, handler, Native.CB_CODE);
+        Hook h = new Hook(this, hookAdd(UC_HOOK_BLOCK, stub, MemorySegment.NULL, begin, end, 0, "UC_HOOK_BLOCK"));
+        flushCodeIfIdle();
+        return h;
+    }
+
+    /**
+     * Installs the native block hook of libgoemu_hooks.so (once; later calls return the same object): after
+     * {@link Preemption#request()} from any thread, the engine stops at the start of the next basic block.
+     */
+    public Preemption installPreemption() {
+        checkOpen();
+        if (preemption != null) return preemption;
+        MemorySegment fn = HooksLibrary.preemptHook();
+        MemorySegment state = arena.allocate(Preemption.STATE_SIZE, 8);
+        state.set(ADDRESS, Preemption.STOP_FN_OFFSET, Native.UC_EMU_STOP_ADDR);
+        long h = hookAdd(UC_HOOK_BLOCK, fn, state, 1, 0, 0, "UC_HOOK_BLOCK goemu_preempt_hook");
+        preemption = new Preemption(state, new Hook(this, h));
+        flushCodeIfIdle();
+        return preemption;
+    }
+
+    /** Drops translated code so that a new code/block hook reaches blocks that already ran; not while running. */
+    private void flushCodeIfIdle() {
+        if (running == 0) flushCode();
+    }
+
+    // ---------------------------------------------------------------- contexts
+
+    /** uc_context_alloc: a CPU-state snapshot bound to this engine (freed by its close() or the engine's). */
+    public Context newContext() {
+        checkOpen();
+        int err = call(() -> (int) Native.UC_CONTEXT_ALLOC.invokeExact(uc, outBox));
+        check(err, "uc_context_alloc");
+        Context c = new Context(this, outBox.get(ADDRESS, 0));
+        contexts.add(c);
+        return c;
+    }
+
+    void contextSave(MemorySegment ctx) {
+        checkOpen();
+        check(call(() -> (int) Native.UC_CONTEXT_SAVE.invokeExact(uc, ctx)), "uc_context_save");
+    }
+
+    void contextRestore(MemorySegment ctx) {
+        checkOpen();
+        check(call(() -> (int) Native.UC_CONTEXT_RESTORE.invokeExact(uc, ctx)), "uc_context_restore");
+    }
+
+    void contextFree(Context c, MemorySegment ctx) {
+        if (closed || !contexts.remove(c)) return;
+        int ignored = call(() -> (int) Native.UC_CONTEXT_FREE.invokeExact(ctx));
+    }
+
+    // ---------------------------------------------------------------- lifetime
+
+    /** uc_close, then frees contexts and upcall stubs. Idempotent. Not from inside a hook. */
+    @Override
+    public void close() {
+        if (closed) return;
+        if (running > 0) throw new IllegalStateException("Unicorn.close() called while the engine runs (from a hook?)");
+        closed = true;
+        for (Context c : contexts) {
+            MemorySegment ctx = c.handle();
+            int ignored = call(() -> (int) Native.UC_CONTEXT_FREE.invokeExact(ctx));
+        }
+        contexts.clear();
+        try {
+            int ignored = call(() -> (int) Native.UC_CLOSE.invokeExact(uc));
+        } finally {
+            arena.close();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    void hookDel(long handle) {
+        if (closed) return;
+        check(call(() -> (int) Native.UC_HOOK_DEL.invokeExact(uc, handle)), "uc_hook_del");
+    }
+
+    private long hookAdd(int type, MemorySegment callback, MemorySegment userData, long begin, long end, int extra,
+                         String what) {
+        checkOpen();
+        outBox.set(JAVA_LONG, 0, 0);
+        int err = call(() -> (int) Native.UC_HOOK_ADD.invokeExact(uc, outBox, type, callback, userData, begin, end, extra));
+        check(err, "uc_hook_add(" + what + ")");
+        return outBox.get(JAVA_LONG, 0);
+    }
+
+    private MemorySegment upcall(MethodHandle target, Object handler, FunctionDescriptor fd) {
+        checkOpen();
+        if (handler == null) throw new NullPointerException("handler");
+        MethodHandle mh = MethodHandles.insertArguments(target.bindTo(this), 0, handler);
+        return Native.LINKER.upcallStub(mh, fd, arena);
+    }
+
+    // The upcall targets: each catches everything, since an exception escaping into native code kills the JVM.
+
+    private void insnUpcall(Runnable h, MemorySegment ucp, MemorySegment user) {
+        try {
+            h.run();
+        } catch (Throwable t) {
+            hookFailed(t);
+        }
+    }
+
+    private void intrUpcall(InterruptHandler h, MemorySegment ucp, int intno, MemorySegment user) {
+        try {
+            h.handle(intno);
+        } catch (Throwable t) {
+            hookFailed(t);
+        }
+    }
+
+    private void codeUpcall(CodeHandler h, MemorySegment ucp, long address, int size, MemorySegment user) {
+        try {
+            h.handle(address, size);
+        } catch (Throwable t) {
+            hookFailed(t);
+        }
+    }
+
+    private boolean memUpcall(MemoryFaultHandler h, MemorySegment ucp, int type, long address, int size, long value,
+                              MemorySegment user) {
+        try {
+            return h.handle(type, address, size, value);
+        } catch (Throwable t) {
+            hookFailed(t);
+            return false;
+        }
+    }
+
+    private boolean insnInvalidUpcall(InvalidInstructionHandler h, MemorySegment ucp, MemorySegment user) {
+        try {
+            return h.handle();
+        } catch (Throwable t) {
+            hookFailed(t);
+            return false;
+        }
+    }
+
+    /** Records a hook's exception for start() to rethrow and stops the engine. Never throws. */
+    private void hookFailed(Throwable t) {
+        try {
+            if (pending == null) {
+                pending = t;
+            } else if (pending != t) {
+                pending.addSuppressed(t);
+            }
+            int ignored = (int) Native.UC_EMU_STOP.invokeExact(uc);
+        } catch (Throwable ignored) {
+            // nothing more can be done without letting it reach native code
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("Unicorn engine is closed");
+    }
+
+    private static void check(int err, String op) {
+        if (err != 0) throw error(err, op);
+    }
+
+    static UnicornException error(int err, String op) {
+        String text = Native.strerror(err); // Unicorn's text already ends with "(UC_ERR_...)"
+        String name = UnicornException.codeName(err);
+        return new UnicornException(err, op + ": " + (text.contains(name) ? text : text + " (" + name + ")"));
+    }
+
+    static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+
+    @FunctionalInterface
+    private interface NativeCall {
+        int call() throws Throwable;
+    }
+
+    /** Runs a downcall, turning the (theoretical) Throwable of invokeExact into an unchecked one. */
+    private static int call(NativeCall c) {
+        try {
+            return c.call();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) throw r;
+        if (t instanceof Error e) throw e;
+        throw new UnicornException("exception in a Unicorn hook: " + t, t);
+    }
+}
