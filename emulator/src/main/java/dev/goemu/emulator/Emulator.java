@@ -53,6 +53,7 @@ public final class Emulator implements AutoCloseable {
         elf.requireStaticExecutable();
         this.symbols = elf.symbols();
         this.cpu = Unicorn.openX86_64();
+        cpu.setLinuxFpuDefaults();
         this.memory = new AddressSpace(new UnicornMapper(cpu));
         String exe = options.binary().toAbsolutePath().normalize().toString();
         this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
