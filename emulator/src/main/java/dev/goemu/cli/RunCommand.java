@@ -49,6 +49,7 @@ final class RunCommand implements Callable<Integer> {
         argv.add(binary.toString());
         argv.addAll(args);
         try (Emulator emulator = new Emulator(new Emulator.Options(binary, argv, envp, cpus, strace ? System.err : null))) {
+            forwardHostSignals(emulator);
             return emulator.run();
         } catch (BadBinaryException e) {
             return fail(126, e.getMessage());
@@ -56,6 +57,18 @@ final class RunCommand implements Callable<Integer> {
             return fail(e.exitStatus(), e.getMessage());
         } catch (UnicornException e) {
             return fail(1, e.getMessage());
+        }
+    }
+
+    /** Signals sent to goemu (Ctrl-C, kill) go to the guest, as if sent to it; the JVM keeps the ones it needs. */
+    @SuppressWarnings("restriction")
+    private static void forwardHostSignals(Emulator emulator) {
+        for (String name : new String[] {"INT", "TERM", "HUP", "USR1", "WINCH", "PIPE", "ALRM"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> emulator.forwardHostSignal(s.getNumber()));
+            } catch (IllegalArgumentException taken) {
+                // reserved by the JVM on this platform: it keeps its default meaning
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import dev.goemu.loader.SymbolTable;
 import dev.goemu.syscalls.AddressSpace;
 import dev.goemu.syscalls.Kernel;
 import dev.goemu.syscalls.Machine;
+import dev.goemu.syscalls.Registers;
 import dev.goemu.syscalls.Task;
 import dev.goemu.unicorn.Context;
 import dev.goemu.unicorn.Preemption;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * Runs one guest process: a single Unicorn engine whose CPU state is switched between guest threads (green
  * threads). A thread runs until it blocks, yields, exits or clones in a syscall, or until its time slice ends:
  * a timer sets a flag that the native block hook turns into a synchronous stop, so a spinning thread cannot
- * starve sysmon or a thread whose sleep has ended.
+ * starve sysmon or a thread whose sleep has ended. Signals are delivered whenever a thread is about to run.
  */
 public final class Emulator implements AutoCloseable {
     /** How often a running thread is interrupted so the scheduler can switch (Linux's slices are a few ms too). */
@@ -35,18 +37,22 @@ public final class Emulator implements AutoCloseable {
     public record Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace) {}
 
     private final Unicorn cpu;
-    private final AddressSpace memory;
     private final Kernel kernel;
-    private final Preemption preemption;
     private final SymbolTable symbols;
+    private final Preemption preemption;
     private final Map<Task, Context> contexts = new HashMap<>();
     /** New threads whose registers still need their clone changes (RAX=0, stack, TLS) when first switched in. */
     private final Map<Task, Task.CloneStart> pendingStarts = new HashMap<>();
     private final ScheduledExecutorService ticker;
+    private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
     private final long[] resultSlot = new long[1];
     private Task current;
+    private boolean inSyscall;
     private boolean stopAfterSyscall;
-    private GuestCrash crash;
+    /** Registers set by the kernel during a syscall (rt_sigreturn), applied once the CPU has stopped. */
+    private Registers registersAfterSyscall;
+    /** What made the CPU stop with an error, if a hook saw it. */
+    private Fault fault;
 
     public Emulator(Options options) throws BadBinaryException {
         ElfFile elf = ElfFile.read(options.binary());
@@ -54,7 +60,7 @@ public final class Emulator implements AutoCloseable {
         this.symbols = elf.symbols();
         this.cpu = Unicorn.openX86_64();
         cpu.setLinuxFpuDefaults();
-        this.memory = new AddressSpace(new UnicornMapper(cpu));
+        AddressSpace memory = new AddressSpace(new UnicornMapper(cpu));
         String exe = options.binary().toAbsolutePath().normalize().toString();
         this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
         ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
@@ -63,11 +69,11 @@ public final class Emulator implements AutoCloseable {
         cpu.setReg(X86.RIP, entry.pc());
         cpu.onSyscall(this::onSyscall);
         cpu.onInvalidMemory((type, address, size, value) -> {
-            crash = GuestCrash.memory(type, address, cpu.reg(X86.RIP), current.tid, symbols);
+            fault = Fault.memory(type, address);
             return false;
         });
         cpu.onInterrupt(intno -> {
-            crash = GuestCrash.interrupt(intno, cpu.reg(X86.RIP), current.tid, symbols);
+            fault = Fault.interrupt(intno, cpu.reg(X86.RIP));
             cpu.stop();
         });
         this.preemption = cpu.installPreemption();
@@ -78,26 +84,48 @@ public final class Emulator implements AutoCloseable {
         });
     }
 
-    /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if it faulted. */
+    /** A signal the host sent to goemu, for the guest; callable from any thread. */
+    public void forwardHostSignal(int sig) {
+        hostSignals.add(sig);
+        kernel.scheduler().interrupt();
+        preemption.request();
+    }
+
+    /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if a fault killed it. */
     public int run() {
         ticker.scheduleAtFixedRate(preemption::request, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
         current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
         while (!kernel.exited()) {
+            kernel.deliverSignals(current);
+            if (kernel.exited()) break;
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
-                if (crash == null) crash = GuestCrash.engine(e, cpu.reg(X86.RIP), current.tid, symbols);
+                handleFault(e);
             }
-            if (crash != null) throw crash;
             if (kernel.exited()) break;
             stopAfterSyscall = false;
             preemption.consume();
+            if (registersAfterSyscall != null) {
+                CpuRegisters.write(cpu, registersAfterSyscall);
+                registersAfterSyscall = null;
+            }
             adoptNewThreads();
+            for (Integer sig; (sig = hostSignals.poll()) != null; ) kernel.hostSignal(sig);
             Task next = kernel.scheduler().next(current);
             if (next == null) break;
             switchTo(current, next);
         }
         return kernel.exitStatus();
+    }
+
+    /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
+    private void handleFault(UnicornException e) {
+        Fault f = fault != null ? fault : Fault.engine(e, cpu.reg(X86.RIP));
+        fault = null;
+        if (!kernel.fault(current, f.signal(), f.code(), f.address(), f.trapno())) {
+            throw new GuestCrash(f, cpu.reg(X86.RIP), current.tid, symbols);
+        }
     }
 
     /** Clone children start from their parent's registers as they are right after the clone syscall. */
@@ -135,13 +163,19 @@ public final class Emulator implements AutoCloseable {
 
     private void onSyscall() {
         long rip = cpu.reg(X86.RIP);
-        long r = kernel.syscall(current, cpu.reg(X86.RAX), cpu.reg(X86.RDI), cpu.reg(X86.RSI), cpu.reg(X86.RDX),
-                cpu.reg(X86.R10), cpu.reg(X86.R8), cpu.reg(X86.R9));
+        inSyscall = true;
+        long r;
+        try {
+            r = kernel.syscall(current, cpu.reg(X86.RAX), cpu.reg(X86.RDI), cpu.reg(X86.RSI), cpu.reg(X86.RDX),
+                    cpu.reg(X86.R10), cpu.reg(X86.R8), cpu.reg(X86.R9));
+        } finally {
+            inSyscall = false;
+        }
         if (r != Kernel.BLOCKED) cpu.setReg(X86.RAX, r);
         // SYSCALL leaves the return address in RCX and the flags in R11; programs may rely on neither, but Linux does it.
         cpu.setReg(X86.RCX, rip + 2);
         cpu.setReg(X86.R11, cpu.reg(X86.RFLAGS));
-        if (stopAfterSyscall) cpu.stop();
+        if (stopAfterSyscall || registersAfterSyscall != null) cpu.stop();
     }
 
     /** The kernel's view of the CPU: always the calling (current) thread's registers. */
@@ -151,6 +185,14 @@ public final class Emulator implements AutoCloseable {
         @Override public long gsBase() { return cpu.reg(X86.GS_BASE); }
         @Override public void setGsBase(long value) { cpu.setReg(X86.GS_BASE, value); }
         @Override public void stopAfterSyscall() { stopAfterSyscall = true; }
+        @Override public Registers registers() { return CpuRegisters.read(cpu); }
+
+        @Override
+        public void setRegisters(Registers registers) {
+            // Inside the SYSCALL hook Unicorn still adds 2 to RIP afterwards, so a new RIP waits for the stop.
+            if (inSyscall) registersAfterSyscall = registers;
+            else CpuRegisters.write(cpu, registers);
+        }
     }
 
     @Override

@@ -22,6 +22,7 @@ public final class Kernel {
     final Scheduler scheduler;
     final SignalSyscalls signals;
     final int pid = (int) ProcessHandle.current().pid();
+    final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
     private final Strace strace;
@@ -74,6 +75,28 @@ public final class Kernel {
     public boolean exited() { return exited; }
 
     public int exitStatus() { return exitStatus; }
+
+    /** Delivers a pending signal to {@code task}, which is about to run: call before resuming it. */
+    public void deliverSignals(Task task) {
+        signals.deliver(task);
+    }
+
+    /**
+     * The running task faulted (SIGSEGV, SIGFPE, SIGILL, SIGTRAP with si_code and address). True if the guest
+     * handles it (deliver before resuming); false if the fault kills the process.
+     */
+    public boolean fault(Task task, int sig, int code, long addr, int trapno) {
+        return signals.fault(task, new SignalFrame.Info(sig, code, 0, 0, addr, trapno));
+    }
+
+    /** A signal sent to goemu by the host (a user's Ctrl-C, kill): the guest process receives it. */
+    public void hostSignal(int sig) {
+        signals.sendToProcess(sig, new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, 0, 0, 0, 0));
+    }
+
+    void traceEvent(Task task, String what) {
+        if (strace != null) strace.event(task, what);
+    }
 
     void exitProcess(int status) {
         exited = true;

@@ -10,6 +10,15 @@ public interface Machine {
 
     void setGsBase(long value);
 
+    /** The calling thread's registers, for building a signal frame. */
+    Registers registers();
+
+    /**
+     * Replaces the calling thread's registers, RIP included, as rt_sigreturn and signal delivery do. During a
+     * syscall they take effect when the syscall returns, overriding its result.
+     */
+    void setRegisters(Registers registers);
+
     /** The CPU must return to the scheduler once this syscall returns (the caller blocked, yielded, exited or cloned). */
     void stopAfterSyscall();
 }

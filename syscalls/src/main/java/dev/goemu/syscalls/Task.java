@@ -16,8 +16,11 @@ public final class Task {
     boolean yielded;
 
     long signalMask;
-    /** Signals sent to this thread and not yet delivered, bit (sig-1). */
+    /** Signals sent to this thread and not yet delivered, bit (sig-1), and why each was sent. */
     long pendingSignals;
+    final SignalFrame.Info[] pendingInfo = new SignalFrame.Info[SignalSyscalls.NSIG + 1];
+    /** The syscall a signal interrupted (restarted or failed with EINTR when the handler is entered), or -1. */
+    int interruptedNr = -1;
     long altStackSp, altStackSize;
     int altStackFlags = SignalSyscalls.SS_DISABLE;
     long clearChildTid;

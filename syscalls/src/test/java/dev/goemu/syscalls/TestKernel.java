@@ -19,6 +19,8 @@ final class TestKernel {
     });
     long fsBase;
     int stops;
+    /** The "CPU" registers of whichever task the test is running. */
+    Registers cpu = new Registers();
     final Kernel kernel = new Kernel(new Kernel.Config("/bin/guest", 3, null, new PrintStream(diagnostics, true)), memory,
             new Machine() {
                 @Override public long fsBase() { return fsBase; }
@@ -26,6 +28,8 @@ final class TestKernel {
                 @Override public long gsBase() { return 0; }
                 @Override public void setGsBase(long value) {}
                 @Override public void stopAfterSyscall() { stops++; }
+                @Override public Registers registers() { return cpu.copy(); }
+                @Override public void setRegisters(Registers registers) { cpu = registers.copy(); }
             });
 
     TestKernel() {
