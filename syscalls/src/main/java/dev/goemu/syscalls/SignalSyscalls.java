@@ -173,8 +173,10 @@ final class SignalSyscalls {
         t.signalMask |= act.mask | ((act.flags & SA_NODEFER) != 0 ? 0 : bit(sig));
         t.signalMask &= ~UNBLOCKABLE;
         if ((act.flags & SA_RESETHAND) != 0) actions[sig] = Action.DEFAULT;
-        k.traceEvent(t, String.format("%s {si_signo=%s, si_code=%d, si_addr=0x%x}", SignalNames.name(sig),
-                SignalNames.name(sig), info.code(), info.addr()));
+        String origin = info.code() <= 0 ? String.format("si_pid=%d, si_uid=%d", info.pid(), info.uid())
+                : String.format("si_addr=0x%x", info.addr());
+        k.traceEvent(t, String.format("%s {si_signo=%s, si_code=%d, %s}", SignalNames.name(sig), SignalNames.name(sig),
+                info.code(), origin));
     }
 
     private long sigreturn(Task t) {
