@@ -38,7 +38,7 @@ ensure_unicorn() {
   if [ ! -f "$lib" ]; then
     echo "goemu: installing Unicorn $GOEMU_UNICORN_VERSION (PyPI wheel) into $dir" >&2
     command -v python3 >/dev/null || die "python3 is needed to fetch the unicorn wheel"
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$dir" "unicorn==$GOEMU_UNICORN_VERSION" >&2 \
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$dir" "unicorn==$GOEMU_UNICORN_VERSION" >&2 \
       || die "could not install the unicorn wheel; set GOEMU_UNICORN_LIB to a libunicorn.so.2 (>= 2.1)"
   fi
   export GOEMU_UNICORN_LIB=$lib
@@ -62,5 +62,5 @@ mvn_goemu() {
   if [ "$(jdk_major "$JAVA_HOME")" -ge 24 ]; then
     export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
   fi
-  mvn -B -q "$@"
+  mvn -B -q -Dstyle.color=never "$@"
 }
