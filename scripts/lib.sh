@@ -62,5 +62,5 @@ mvn_goemu() {
   if [ "$(jdk_major "$JAVA_HOME")" -ge 24 ]; then
     export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
   fi
-  mvn -B -q -Dstyle.color=never "$@"
+  mvn -B -q "$@"
 }
