@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +43,6 @@ public final class Emulator implements AutoCloseable {
     /** New threads whose registers still need their clone changes (RAX=0, stack, TLS) when first switched in. */
     private final Map<Task, Task.CloneStart> pendingStarts = new HashMap<>();
     private final ScheduledExecutorService ticker;
-    private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
     private final long[] resultSlot = new long[1];
     private Task current;
     private boolean inSyscall;
@@ -86,9 +84,8 @@ public final class Emulator implements AutoCloseable {
 
     /** A signal the host sent to goemu, for the guest; callable from any thread. */
     public void forwardHostSignal(int sig) {
-        hostSignals.add(sig);
-        kernel.scheduler().interrupt();
-        preemption.request();
+        kernel.hostSignal(sig);
+        preemption.request(); // the running thread stops soon, so the signal is not left waiting for a slice
     }
 
     /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if a fault killed it. */
@@ -111,7 +108,6 @@ public final class Emulator implements AutoCloseable {
                 registersAfterSyscall = null;
             }
             adoptNewThreads();
-            for (Integer sig; (sig = hostSignals.poll()) != null; ) kernel.hostSignal(sig);
             Task next = kernel.scheduler().next(current);
             if (next == null) break;
             switchTo(current, next);

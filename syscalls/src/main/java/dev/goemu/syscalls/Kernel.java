@@ -25,6 +25,7 @@ public final class Kernel {
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Integer> hostSignals = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Strace strace;
     private int nextTid;
     private boolean exited;
@@ -42,6 +43,7 @@ public final class Kernel {
         this.scheduler = new Scheduler(new Scheduler.Retrier() {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
+            @Override public void beforeDecision() { takeHostSignals(); }
         });
         this.signals = new SignalSyscalls(this);
         new MemorySyscalls(this).register(table);
@@ -89,9 +91,19 @@ public final class Kernel {
         return signals.fault(task, new SignalFrame.Info(sig, code, 0, 0, addr, trapno));
     }
 
-    /** A signal sent to goemu by the host (a user's Ctrl-C, kill): the guest process receives it. */
+    /**
+     * A signal sent to goemu by the host (a user's Ctrl-C, kill): the guest process receives it. Callable from any
+     * thread; it is handed over at the scheduler's next decision, which also ends an idle wait for it.
+     */
     public void hostSignal(int sig) {
-        signals.sendToProcess(sig, new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, 0, 0, 0, 0));
+        hostSignals.add(sig);
+        scheduler.interrupt();
+    }
+
+    private void takeHostSignals() {
+        for (Integer sig; (sig = hostSignals.poll()) != null; ) {
+            signals.sendToProcess(sig, new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, 0, 0, 0, 0));
+        }
     }
 
     void traceEvent(Task task, String what) {

@@ -21,6 +21,9 @@ public final class Scheduler {
 
         /** A blocked syscall finished (for strace). */
         void resumed(Task task, int nr, long result);
+
+        /** Events from other host threads (signals sent to goemu) become kernel state now, before choosing. */
+        void beforeDecision();
     }
 
     private static final short POLLIN = 1;
@@ -113,6 +116,7 @@ public final class Scheduler {
             if (prev.yielded) runQueue.addLast(prev); else runQueue.addFirst(prev);
             prev.yielded = false;
         }
+        retrier.beforeDecision();
         collectEvents(0);
         if (prev != null && runQueue.peekFirst() == prev && runQueue.size() > 1) {
             runQueue.addLast(runQueue.pollFirst()); // its slice ended and others are waiting
@@ -120,6 +124,7 @@ public final class Scheduler {
         while (runQueue.isEmpty()) {
             if (tasks.isEmpty()) return null;
             collectEvents(idleTimeoutMs());
+            retrier.beforeDecision();
         }
         return runQueue.pollFirst();
     }

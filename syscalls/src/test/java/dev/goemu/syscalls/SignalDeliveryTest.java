@@ -117,6 +117,7 @@ class SignalDeliveryTest {
         tk.kernel.deliverSignals(main);
         assertFalse(tk.kernel.exited(), "SIGURG is ignored by default");
         tk.kernel.hostSignal(SIGTERM);
+        tk.kernel.scheduler().next(main);
         tk.kernel.deliverSignals(main);
         assertTrue(tk.kernel.exited());
         assertEquals(128 + SIGTERM, tk.kernel.exitStatus());
