@@ -1,0 +1,178 @@
+package dev.goemu.cli;
+
+import dev.goemu.hooks.GoBuildInfo;
+import dev.goemu.hooks.GoFormatException;
+import dev.goemu.hooks.GoSymbols;
+import dev.goemu.loader.BadBinaryException;
+import dev.goemu.loader.ElfFile;
+import dev.goemu.loader.ProgramHeader;
+import dev.goemu.loader.Section;
+import dev.goemu.loader.Symbol;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * Shows what goemu sees in a binary: ELF header, segments, sections, linking, and the Go metadata (version, build
+ * settings, pclntab). Read-only, so it also describes binaries goemu would refuse to run (dynamically linked ones).
+ */
+@Command(name = "info", description = "Describe an x86-64 ELF binary: headers, segments, sections and its Go build and symbol information.")
+final class InfoCommand implements Callable<Integer> {
+    private static final long SHF_COMPRESSED = 0x800;
+
+    @Parameters(index = "0", paramLabel = "BINARY", description = "The ELF file to describe.")
+    Path binary;
+
+    @Override
+    public Integer call() {
+        if (!Files.exists(binary)) return fail(127, "no such file: " + binary);
+        ElfFile elf;
+        try {
+            elf = ElfFile.read(binary);
+        } catch (BadBinaryException e) {
+            return fail(126, e.getMessage());
+        }
+        PrintStream out = System.out;
+        Optional<GoSymbols> go = Optional.empty();
+        String goError = null;
+        try {
+            go = GoSymbols.load(elf);
+        } catch (GoFormatException e) {
+            goError = e.getMessage();
+        }
+        header(out, elf, go);
+        programHeaders(out, elf);
+        sections(out, elf);
+        linking(out, elf);
+        goInfo(out, elf, go, goError);
+        symbolsAndDebugInfo(out, elf, go);
+        out.flush();
+        return 0;
+    }
+
+    private static void header(PrintStream out, ElfFile elf, Optional<GoSymbols> go) {
+        out.println("ELF header:");
+        out.println("  Class:        ELF64, little-endian");
+        out.println("  Machine:      x86-64");
+        out.println("  Type:         " + (elf.type() == ElfFile.ET_EXEC ? "EXEC (executable)" : "DYN (position-independent executable or shared object)"));
+        String name = entryName(elf, go);
+        out.printf("  Entry point:  0x%x%s%n", elf.entry(), name == null ? "" : " (" + name + ")");
+    }
+
+    private static String entryName(ElfFile elf, Optional<GoSymbols> go) {
+        Optional<Symbol> s = elf.symbols().containing(elf.entry());
+        if (s.isPresent()) {
+            long off = elf.entry() - s.get().value();
+            return s.get().name() + (off == 0 ? "" : String.format("+0x%x", off));
+        }
+        return go.flatMap(g -> g.function(elf.entry()))
+                .map(f -> f.name() + (f.entry() == elf.entry() ? "" : String.format("+0x%x", elf.entry() - f.entry())))
+                .orElse(null);
+    }
+
+    private static void programHeaders(PrintStream out, ElfFile elf) {
+        out.println();
+        out.println("Program headers:");
+        out.printf("  %-14s %-10s %-18s %-10s %-10s %-3s %s%n", "Type", "Offset", "VirtAddr", "FileSiz", "MemSiz", "Flg", "Align");
+        for (ProgramHeader ph : elf.programHeaders()) {
+            out.printf("  %-14s 0x%08x 0x%016x 0x%08x 0x%08x %s 0x%x%n", ph.typeName(), ph.offset(), ph.vaddr(),
+                    ph.filesz(), ph.memsz(), ph.flagsString(), ph.align());
+        }
+    }
+
+    private static void sections(PrintStream out, ElfFile elf) {
+        out.println();
+        if (elf.sections().isEmpty()) {
+            out.println("Section headers: none");
+            return;
+        }
+        out.println("Section headers:");
+        out.printf("  [Nr] %-18s %-14s %-18s %-10s %-10s %s%n", "Name", "Type", "Address", "Offset", "Size", "Flg");
+        for (Section s : elf.sections()) {
+            out.printf("  [%2d] %-18s %-14s 0x%016x 0x%08x 0x%08x %s%n", s.index(), s.name(), s.typeName(), s.addr(),
+                    s.offset(), s.size(), s.flagsString());
+        }
+    }
+
+    private static void linking(PrintStream out, ElfFile elf) {
+        out.println();
+        if (elf.isStatic()) {
+            out.println("Linking:      static (goemu can run it)");
+        } else {
+            out.println("Linking:      dynamic" + elf.interpreter().map(i -> ", interpreter " + i).orElse(", needs shared libraries")
+                    + " (goemu runs static binaries only)");
+        }
+    }
+
+    private static void goInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, String goError) {
+        Optional<GoBuildInfo> info = Optional.empty();
+        String infoError = null;
+        try {
+            info = GoBuildInfo.read(elf);
+        } catch (GoFormatException e) {
+            infoError = e.getMessage();
+        }
+        if (go.isEmpty() && goError == null && info.isEmpty() && infoError == null) {
+            out.println("Go:           not a Go binary (no .gopclntab, no .go.buildinfo)");
+            return;
+        }
+        out.println("Go:");
+        if (info.isPresent()) {
+            GoBuildInfo b = info.get();
+            out.println("  Version:    " + b.goVersion());
+            if (!b.path().isEmpty()) out.println("  Path:       " + b.path());
+            if (!b.mainModule().isEmpty()) {
+                out.println("  Module:     " + b.mainModule() + (b.modVersion().isEmpty() ? "" : " " + b.modVersion()));
+            }
+            if (!b.deps().isEmpty()) out.println("  Deps:       " + b.deps().size() + " modules");
+            List<String> settings = b.settings();
+            for (int i = 0; i < settings.size(); i++) out.println((i == 0 ? "  Build:      " : "              ") + settings.get(i));
+        } else {
+            out.println("  Build info: " + (infoError != null ? "unreadable: " + infoError : "none (no .go.buildinfo)"));
+        }
+        if (go.isPresent()) {
+            GoSymbols g = go.get();
+            String releases = switch (g.pclntabVersion()) {
+                case "1.16" -> "Go 1.16-1.17";
+                case "1.18" -> "Go 1.18-1.19";
+                default -> "Go 1.20+";
+            };
+            out.println("  pclntab:    " + releases + " format, " + g.functions().size() + " functions");
+            g.lookup("main.main").ifPresent(f -> out.printf("  main.main:  0x%x-0x%x%s%n", f.entry(), f.end(),
+                    g.line(f.entry()).map(l -> " " + l).orElse("")));
+        } else {
+            out.println("  pclntab:    " + (goError != null ? "unreadable: " + goError : "none (no .gopclntab)"));
+        }
+    }
+
+    private static void symbolsAndDebugInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go) {
+        if (elf.symbols().isEmpty()) {
+            out.println("Symbols:      none (stripped)" + (go.isPresent()
+                    ? "; function names and source lines come from .gopclntab" : ""));
+        } else {
+            long functions = elf.symbols().all().stream().filter(s -> s.type() == Symbol.STT_FUNC).count();
+            out.println("Symbols:      .symtab, " + elf.symbols().all().size() + " symbols (" + functions + " functions)");
+        }
+        List<Section> dwarf = elf.sections().stream()
+                .filter(s -> s.name().startsWith(".debug_") || s.name().startsWith(".zdebug_")).toList();
+        if (dwarf.isEmpty()) {
+            out.println("DWARF:        none");
+        } else {
+            boolean info = dwarf.stream().anyMatch(s -> s.name().equals(".debug_info") || s.name().equals(".zdebug_info"));
+            boolean compressed = dwarf.stream().anyMatch(s -> (s.flags() & SHF_COMPRESSED) != 0 || s.name().startsWith(".zdebug_"));
+            out.println("DWARF:        " + (info ? "present" : "partial (no .debug_info)") + ", " + dwarf.size() + " sections"
+                    + (compressed ? ", compressed" : ""));
+        }
+    }
+
+    private static int fail(int status, String message) {
+        System.err.println("goemu: " + message);
+        return status;
+    }
+}
