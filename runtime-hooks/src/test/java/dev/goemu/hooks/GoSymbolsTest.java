@@ -38,6 +38,7 @@ class GoSymbolsTest {
         LOCAL_STRIPPED(null, Map.of("GOTOOLCHAIN", "local"), true, "1.20"),
         GO1_21(null, Map.of("GOTOOLCHAIN", "go1.21.13"), false, "1.20"),
         GO1_21_STRIPPED(null, Map.of("GOTOOLCHAIN", "go1.21.13"), true, "1.20"),
+        GO1_27(null, Map.of("GOTOOLCHAIN", "go1.27.0"), false, "1.20"),
         GO1_19("/usr/lib/go-1.19/bin/go", Map.of("GOTOOLCHAIN", "local"), false, "1.18"),
         GO1_19_STRIPPED("/usr/lib/go-1.19/bin/go", Map.of("GOTOOLCHAIN", "local"), true, "1.18");
 
@@ -111,7 +112,7 @@ class GoSymbolsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Build.class, names = {"LOCAL", "GO1_21", "GO1_19"})
+    @EnumSource(value = Build.class, names = {"LOCAL", "GO1_21", "GO1_27", "GO1_19"})
     void functionEntriesEqualSymtabValues(Build b) throws Exception {
         ElfFile elf = ElfFile.read(binary(b));
         GoSymbols syms = GoSymbols.load(elf).orElseThrow();
@@ -173,7 +174,7 @@ class GoSymbolsTest {
         assertEquals(Optional.of("amd64"), info.setting("GOARCH"));
         assertEquals(Optional.of("0"), info.setting("CGO_ENABLED"));
         if (b.stripped) assertEquals(Optional.of("\"-s -w\""), info.setting("-ldflags")); // quoted: it has a space
-        String release = b.pclntab.equals("1.18") ? "go1.19" : b.env.get("GOTOOLCHAIN").startsWith("go1.21") ? "go1.21." : "go1.";
+        String release = b.pclntab.equals("1.18") ? "go1.19" : b.env.get("GOTOOLCHAIN").startsWith("go1.") ? b.env.get("GOTOOLCHAIN") : "go1.";
         assertTrue(info.goVersion().startsWith(release), info.goVersion());
     }
 
