@@ -9,4 +9,20 @@ ensure_gcc
 source scripts/go-releases.sh
 ensure_go_releases
 echo "goemu: testing with JDK at $JAVA_HOME, Go releases: $GOEMU_GO_RELEASES" >&2
-mvn_goemu verify "$@"
+status=0
+rm -rf ./*/target/surefire-reports # the summary below counts this run's reports only
+mvn_goemu verify "$@" || status=$?
+# One closing line over all modules' Surefire reports (Maven runs quietly, so it prints no summary itself).
+python3 - <<'PY'
+import glob, re
+tests = failed = skipped = 0
+for f in glob.glob("*/target/surefire-reports/TEST-*.xml"):
+    head = open(f, encoding="utf-8").read(4096)
+    m = re.search(r"<testsuite\b[^>]*", head)
+    attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(0))) if m else {}
+    tests += int(attrs.get("tests", 0))
+    failed += int(attrs.get("failures", 0)) + int(attrs.get("errors", 0))
+    skipped += int(attrs.get("skipped", 0))
+print(f"tests: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
