@@ -171,10 +171,6 @@ public final class AddressSpace {
         return brk;
     }
 
-    public long currentBreak() {
-        return brk;
-    }
-
     // ---- access ----
 
     private Region regionAt(long addr) {

@@ -3,6 +3,7 @@ package dev.goemu.syscalls;
 import java.io.PrintStream;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * goemu's Linux kernel: the syscall table, guest memory, fds and threads of one guest process. The CPU layer
@@ -25,7 +26,7 @@ public final class Kernel {
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
-    private final java.util.concurrent.ConcurrentLinkedQueue<Integer> hostSignals = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
     private final Strace strace;
     private int nextTid;
     private boolean exited;
@@ -57,11 +58,7 @@ public final class Kernel {
         nextTid = pid;
     }
 
-    public AddressSpace memory() { return memory; }
-
     public Scheduler scheduler() { return scheduler; }
-
-    public FdTable fds() { return fds; }
 
     /** The process's first thread; its tid is the pid, as on Linux. */
     public Task createMainTask() {

@@ -1,5 +1,8 @@
 package dev.goemu.syscalls;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -99,14 +102,6 @@ public final class Scheduler {
         t.yielded = true;
     }
 
-    /** True if another task is waiting to run or a blocked one is due: worth stopping the CPU for. */
-    public boolean switchWanted() {
-        if (!runQueue.isEmpty()) return true;
-        long now = System.nanoTime();
-        for (Task t : blocked) if (t.wait.deadline <= now || t.wait.hostFd >= 0) return true;
-        return false;
-    }
-
     /**
      * The task to run after {@code prev} (the one that just ran, or null) stopped. Sleeps in the host while
      * nothing is runnable; returns null when no task is left.
@@ -139,11 +134,10 @@ public final class Scheduler {
 
     /** Wakes the scheduler from an idle wait; safe from any thread (host signal forwarding, tests). */
     public void interrupt() {
-        final long one = 1;
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            var buf = arena.allocate(8);
-            buf.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, one);
-            Host.syscall(Host.SYS_WRITE, wakeFd, buf.address(), 8);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(8);
+            one.set(ValueLayout.JAVA_LONG, 0, 1);
+            Host.syscall(Host.SYS_WRITE, wakeFd, one.address(), 8);
         }
     }
 
@@ -188,7 +182,7 @@ public final class Scheduler {
     }
 
     private void drainWakeFd() {
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             Host.syscall(Host.SYS_READ, wakeFd, arena.allocate(8).address(), 8);
         }
     }
