@@ -1,5 +1,6 @@
 package dev.goemu.emulator;
 
+import dev.goemu.hooks.Debuggee;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.SymbolTable;
@@ -9,6 +10,7 @@ import dev.goemu.syscalls.Machine;
 import dev.goemu.syscalls.Registers;
 import dev.goemu.syscalls.Task;
 import dev.goemu.unicorn.Context;
+import dev.goemu.unicorn.Hook;
 import dev.goemu.unicorn.Preemption;
 import dev.goemu.unicorn.Unicorn;
 import dev.goemu.unicorn.UnicornException;
@@ -16,6 +18,8 @@ import dev.goemu.unicorn.X86;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +32,11 @@ import java.util.concurrent.TimeUnit;
  * threads). A thread runs until it blocks, yields, exits or clones in a syscall, or until its time slice ends:
  * a timer sets a flag that the native block hook turns into a synchronous stop, so a spinning thread cannot
  * starve sysmon or a thread whose sleep has ended. Signals are delivered whenever a thread is about to run.
+ *
+ * <p>As a {@link Debuggee} it also pauses at breakpoints and single-steps for the Go-aware tools; those hooks are
+ * added only when a tool asks, so {@link #run()} on its own executes with no per-instruction or Java block hooks.
  */
-public final class Emulator implements AutoCloseable {
+public final class Emulator implements Debuggee, AutoCloseable {
     /** How often a running thread is interrupted so the scheduler can switch (Linux's slices are a few ms too). */
     static final long TIME_SLICE_MICROS = 2000;
 
@@ -37,6 +44,7 @@ public final class Emulator implements AutoCloseable {
 
     private final Unicorn cpu;
     private final Kernel kernel;
+    private final AddressSpace memory;
     private final SymbolTable symbols;
     private final Preemption preemption;
     private final Map<Task, Context> contexts = new HashMap<>();
@@ -51,6 +59,27 @@ public final class Emulator implements AutoCloseable {
     private Registers registersAfterSyscall;
     /** What made the CPU stop with an error, if a hook saw it. */
     private Fault fault;
+    private boolean tickerStarted;
+    /** Set by a hook that wants the guest paused where the CPU stopped. */
+    private boolean pauseRequested;
+    /** Breakpoint addresses, with how many breakpoints each has. */
+    private final Map<Long, Integer> breakpointCounts = new HashMap<>();
+    /** While stepping: the instruction being stepped, and how many instructions the step hook has seen. */
+    private long stepFrom = -1;
+    private int stepSeen;
+    private final List<Periodic> periodics = new ArrayList<>();
+
+    private static final class Periodic {
+        final long period;
+        final Runnable action;
+        long due;
+
+        Periodic(long period, Runnable action, long now) {
+            this.period = period;
+            this.action = action;
+            this.due = now + period;
+        }
+    }
 
     public Emulator(Options options) throws BadBinaryException {
         ElfFile elf = ElfFile.read(options.binary());
@@ -58,7 +87,7 @@ public final class Emulator implements AutoCloseable {
         this.symbols = elf.symbols();
         this.cpu = Unicorn.openX86_64();
         cpu.setLinuxFpuDefaults();
-        AddressSpace memory = new AddressSpace(new UnicornMapper(cpu));
+        this.memory = new AddressSpace(new UnicornMapper(cpu));
         String exe = options.binary().toAbsolutePath().normalize().toString();
         this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
         ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
@@ -90,8 +119,17 @@ public final class Emulator implements AutoCloseable {
 
     /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if a fault killed it. */
     public int run() {
-        ticker.scheduleAtFixedRate(preemption::request, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
-        current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
+        runUntilPause();
+        return kernel.exitStatus();
+    }
+
+    /** Runs guest threads until the guest exits (false) or a hook pauses it (true, the CPU holding the paused thread). */
+    private boolean runUntilPause() {
+        if (!tickerStarted) {
+            tickerStarted = true;
+            ticker.scheduleAtFixedRate(preemption::request, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
+            current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
+        }
         while (!kernel.exited()) {
             kernel.deliverSignals(current);
             if (kernel.exited()) break;
@@ -108,11 +146,15 @@ public final class Emulator implements AutoCloseable {
                 registersAfterSyscall = null;
             }
             adoptNewThreads();
+            if (pauseRequested) {
+                pauseRequested = false;
+                return true;
+            }
             Task next = kernel.scheduler().next(current);
             if (next == null) break;
             switchTo(current, next);
         }
-        return kernel.exitStatus();
+        return false;
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
@@ -189,6 +231,145 @@ public final class Emulator implements AutoCloseable {
             if (inSyscall) registersAfterSyscall = registers;
             else CpuRegisters.write(cpu, registers);
         }
+    }
+
+    // ---------------------------------------------------------------- Debuggee
+
+    @Override
+    public int currentTid() {
+        return current != null ? current.tid : kernel.scheduler().tasks().iterator().next().tid;
+    }
+
+    @Override
+    public Registers registers() {
+        return CpuRegisters.read(cpu);
+    }
+
+    @Override
+    public long fsBase() {
+        return cpu.reg(X86.FS_BASE);
+    }
+
+    @Override
+    public List<ThreadView> threads() {
+        List<ThreadView> out = new ArrayList<>();
+        int cur = currentTid();
+        for (Task t : kernel.scheduler().tasks()) {
+            if (t.state() == Task.State.EXITED) continue;
+            Context c = t.tid == cur ? null : contexts.get(t);
+            if (t.tid == cur || c == null) {
+                out.add(new ThreadView(t.tid, t.name(), t.state().name().toLowerCase(), cpu.reg(X86.RIP), cpu.reg(X86.RSP),
+                        cpu.reg(X86.FS_BASE), cpu.reg(X86.R14), t.tid == cur));
+            } else {
+                Task.CloneStart start = pendingStarts.get(t);
+                long sp = start != null && start.stack() != 0 ? start.stack() : c.reg(X86.RSP);
+                long fs = start != null && start.setTls() ? start.tls() : c.reg(X86.FS_BASE);
+                out.add(new ThreadView(t.tid, t.name(), t.state().name().toLowerCase(), c.reg(X86.RIP), sp, fs, c.reg(X86.R14), false));
+            }
+        }
+        out.sort(Comparator.comparingInt(ThreadView::tid));
+        return out;
+    }
+
+    @Override
+    public byte[] read(long address, int length) {
+        return memory.read(address, length);
+    }
+
+    @Override
+    public long monotonicNanos() {
+        return System.nanoTime();
+    }
+
+    @Override
+    public Registration breakpoint(long pc, Handler handler) {
+        Hook hook = cpu.onCode(pc, pc, (address, size) -> {
+            // The instruction a step starts from is not a new arrival at its breakpoint.
+            if (address == stepFrom && stepSeen <= 1) return;
+            if (handler.hit(address)) pause();
+        });
+        breakpointCounts.merge(pc, 1, Integer::sum);
+        return () -> {
+            hook.close();
+            breakpointCounts.computeIfPresent(pc, (k, n) -> n > 1 ? n - 1 : null);
+        };
+    }
+
+    @Override
+    public Registration blocks(long begin, long end, Handler handler) {
+        Hook hook = cpu.onBlock(begin, end - 1, (address, size) -> {
+            if (handler.hit(address)) pause();
+        });
+        return hook::close;
+    }
+
+    @Override
+    public Registration every(long periodNanos, Runnable action) {
+        Periodic p = new Periodic(periodNanos, action, System.nanoTime());
+        periodics.add(p);
+        armAlarm();
+        return () -> {
+            periodics.remove(p);
+            armAlarm();
+        };
+    }
+
+    /** The scheduler runs the earliest periodic action when due, between slices or while every thread sleeps. */
+    private void armAlarm() {
+        if (periodics.isEmpty()) {
+            kernel.scheduler().cancelAlarm();
+            return;
+        }
+        long earliest = periodics.stream().mapToLong(p -> p.due).min().getAsLong();
+        kernel.scheduler().setAlarm(earliest, this::runDuePeriodics);
+    }
+
+    @Override
+    public Stop resume() {
+        if (breakpointCounts.containsKey(cpu.reg(X86.RIP))) {
+            Stop first = stepInstruction();
+            if (!(first instanceof Stop.Paused) || breakpointCounts.containsKey(cpu.reg(X86.RIP))) return first;
+        }
+        return runGuarded();
+    }
+
+    @Override
+    public Stop stepInstruction() {
+        stepFrom = cpu.reg(X86.RIP);
+        stepSeen = 0;
+        Hook step = cpu.onCode(1, 0, (address, size) -> {
+            if (++stepSeen > 1) pause();
+        });
+        try {
+            return runGuarded();
+        } finally {
+            step.close();
+            cpu.flushCode(); // translated blocks still call the removed hook until retranslated
+            stepFrom = -1;
+        }
+    }
+
+    private void pause() {
+        pauseRequested = true;
+        cpu.stop();
+    }
+
+    private Stop runGuarded() {
+        try {
+            return runUntilPause() ? new Stop.Paused(cpu.reg(X86.RIP), current.tid) : new Stop.Exited(kernel.exitStatus());
+        } catch (GuestCrash e) {
+            return new Stop.Crashed(e.getMessage(), e.exitStatus());
+        }
+    }
+
+    private void runDuePeriodics() {
+        long now = System.nanoTime();
+        for (Periodic p : List.copyOf(periodics)) {
+            if (now < p.due) continue;
+            p.action.run();
+            p.due = Math.max(p.due + p.period, now);
+        }
+        armAlarm();
     }
 
     @Override

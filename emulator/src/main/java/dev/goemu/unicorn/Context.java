@@ -28,6 +28,12 @@ public final class Context implements AutoCloseable {
         owner.contextRestore(ctx);
     }
 
+    /** uc_context_reg_read: a register of at most 8 bytes as this snapshot holds it. */
+    public long reg(int regId) {
+        checkOpen();
+        return owner.contextReg(ctx, regId);
+    }
+
     /** uc_context_free; idempotent. */
     @Override
     public void close() {

@@ -70,6 +70,8 @@ final class Native {
     static final MethodHandle UC_CONTEXT_RESTORE = handle("uc_context_restore",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle UC_CONTEXT_FREE = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle UC_CONTEXT_REG_READ = handle("uc_context_reg_read",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
 
     /** Address of uc_emu_stop, stored in the native preemption struct. */
     static final MemorySegment UC_EMU_STOP_ADDR = LIB.find("uc_emu_stop").orElseThrow();

@@ -458,6 +458,19 @@ public final class Unicorn implements AutoCloseable {
         check(call(() -> (int) Native.UC_CONTEXT_RESTORE.invokeExact(uc, ctx)), "uc_context_restore");
     }
 
+    long contextReg(MemorySegment ctx, int regId) {
+        checkOpen();
+        scratch.set(JAVA_LONG, 0, 0);
+        int err;
+        try {
+            err = (int) Native.UC_CONTEXT_REG_READ.invokeExact(ctx, regId, scratch);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(err, "uc_context_reg_read(" + X86.name(regId) + ")");
+        return scratch.get(JAVA_LONG, 0);
+    }
+
     void contextFree(Context c, MemorySegment ctx) {
         if (closed || !contexts.remove(c)) return;
         int ignored = call(() -> (int) Native.UC_CONTEXT_FREE.invokeExact(ctx));

@@ -47,6 +47,8 @@ class ContextTest extends EngineTestBase {
             uc.start(uc.reg(X86.RIP));
             b.save();
         }
+        assertEquals(103, a.reg(X86.RAX), "a snapshot's registers read without restoring it");
+        assertEquals(0x2222000, b.reg(X86.FS_BASE));
         a.restore();
         assertEquals(103, uc.reg(X86.RAX));
         assertEquals(101 + 102 + 103, uc.reg(X86.RBX));

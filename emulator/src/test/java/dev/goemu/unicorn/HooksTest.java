@@ -205,6 +205,26 @@ class HooksTest extends EngineTestBase {
         assertEquals(List.of(), code);
     }
 
+    /** What breakpoints rely on: stop() in a code hook returns before that instruction runs, RIP at it. */
+    @Test
+    void stopInCodeHookPausesBeforeTheInstruction() {
+        uc.write(CODE, asm(
+                "48 ff c3",   // 0x10000: inc rbx
+                "48 ff c3",   // 0x10003: inc rbx
+                "48 ff c3")); // 0x10006: inc rbx
+        int[] hits = {0};
+        Hook bp = uc.onCode(CODE + 3, CODE + 3, (address, size) -> {
+            if (hits[0]++ == 0) uc.stop();
+        });
+        uc.start(CODE, CODE + 9);
+        assertEquals(CODE + 3, uc.reg(X86.RIP));
+        assertEquals(1, uc.reg(X86.RBX), "the instruction at the breakpoint has not run");
+        uc.start(CODE + 3, CODE + 9);
+        assertEquals(3, uc.reg(X86.RBX));
+        assertEquals(2, hits[0], "resuming at the breakpoint runs its hook again");
+        bp.close();
+    }
+
     // ------------------------------------------------------------------ exceptions in hooks
 
     @Test

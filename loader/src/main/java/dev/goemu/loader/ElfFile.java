@@ -388,6 +388,27 @@ public final class ElfFile {
     }
 
     /**
+     * The {@code length} bytes a freshly loaded image holds at virtual address {@code vaddr} (bias 0): file data, or
+     * zeros for bss. Empty if the range is not all inside PT_LOAD segments.
+     */
+    public Optional<byte[]> bytesAt(long vaddr, int length) {
+        byte[] out = new byte[length];
+        long done = 0;
+        while (done < length) {
+            long at = vaddr + done;
+            ProgramHeader ph = programHeaders().stream()
+                    .filter(p -> p.type() == ProgramHeader.PT_LOAD && at >= p.vaddr() && at < p.vaddr() + p.memsz())
+                    .findFirst().orElse(null);
+            if (ph == null) return Optional.empty();
+            long n = Math.min(length - done, ph.vaddr() + ph.memsz() - at);
+            long inFile = Math.max(0, Math.min(n, ph.vaddr() + ph.filesz() - at));
+            if (inFile > 0) System.arraycopy(data, (int) (ph.offset() + at - ph.vaddr()), out, (int) done, (int) inFile);
+            done += n;
+        }
+        return Optional.of(out);
+    }
+
+    /**
      * The mappings for the PT_LOAD segments loaded at {@code bias} (0 for ET_EXEC; a page-aligned base for
      * ET_DYN), sorted by address. See {@link LoadSegment} for how to apply them.
      */

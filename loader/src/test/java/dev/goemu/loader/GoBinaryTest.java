@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import static dev.goemu.loader.LoadSegment.EXEC;
 import static dev.goemu.loader.LoadSegment.READ;
 import static dev.goemu.loader.LoadSegment.WRITE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -148,5 +149,14 @@ class GoBinaryTest {
 
     private static LoadSegment containing(List<LoadSegment> segs, long address) {
         return segs.stream().filter(s -> s.start() <= address && address < s.end()).findFirst().orElseThrow();
+    }
+
+    @Test
+    void bytesAtReadsWhatTheImageHoldsAtAnAddress() {
+        Section text = elf.section(".text").orElseThrow();
+        assertArrayEquals(elf.bytes(text.offset(), 16), elf.bytesAt(text.addr(), 16).orElseThrow());
+        Section bss = elf.section(".bss").orElseThrow();
+        assertArrayEquals(new byte[32], elf.bytesAt(bss.addr(), 32).orElseThrow(), "bss reads as zeros");
+        assertTrue(elf.bytesAt(0x1000, 8).isEmpty(), "below the image");
     }
 }

@@ -37,6 +37,9 @@ public final class Scheduler {
     private final LinkedHashSet<Task> blocked = new LinkedHashSet<>();
     private final Retrier retrier;
     private final int wakeFd;
+    /** The CPU layer's own timer (periodic views of the guest), run from next() when due, even while idle. */
+    private long alarmDeadline = Wait.NO_DEADLINE;
+    private Runnable alarmAction;
 
     Scheduler(Retrier retrier) {
         this.retrier = retrier;
@@ -113,6 +116,7 @@ public final class Scheduler {
         }
         retrier.beforeDecision();
         collectEvents(0);
+        runAlarmIfDue();
         if (prev != null && runQueue.peekFirst() == prev && runQueue.size() > 1) {
             runQueue.addLast(runQueue.pollFirst()); // its slice ended and others are waiting
         }
@@ -120,12 +124,31 @@ public final class Scheduler {
             if (tasks.isEmpty()) return null;
             collectEvents(idleTimeoutMs());
             retrier.beforeDecision();
+            runAlarmIfDue();
         }
         return runQueue.pollFirst();
     }
 
+    /** Runs {@code action} from {@link #next} once System.nanoTime() reaches {@code deadline}; replaces any earlier alarm. */
+    public void setAlarm(long deadline, Runnable action) {
+        alarmDeadline = deadline;
+        alarmAction = action;
+    }
+
+    public void cancelAlarm() {
+        alarmDeadline = Wait.NO_DEADLINE;
+        alarmAction = null;
+    }
+
+    private void runAlarmIfDue() {
+        if (alarmAction == null || System.nanoTime() < alarmDeadline) return;
+        Runnable action = alarmAction;
+        cancelAlarm();
+        action.run();
+    }
+
     private int idleTimeoutMs() {
-        long earliest = Wait.NO_DEADLINE;
+        long earliest = alarmAction != null ? alarmDeadline : Wait.NO_DEADLINE;
         for (Task t : blocked) earliest = Math.min(earliest, t.wait.deadline);
         if (earliest == Wait.NO_DEADLINE) return -1;
         long ns = earliest - System.nanoTime();

@@ -38,6 +38,9 @@ public final class Task {
 
     public State state() { return state; }
 
+    /** The thread's name (prctl PR_SET_NAME), empty if never set. */
+    public String name() { return name; }
+
     void complete(long value) {
         result = value;
         resultPending = true;
