@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Go's own symbol table, read from {@code .gopclntab} alone: function names and ranges, and pc → file:line. The
@@ -41,8 +42,24 @@ public final class GoSymbols {
     private final int[] funcOffsets;
     private final List<GoFunc> functions;
     private Map<String, GoFunc> byName;
+    /** Reads the loaded image by virtual address (inline trees live in .rodata), and the go:func.* base; or null. */
+    private final ImageReader image;
+    private final long gofunc;
 
-    private GoSymbols(byte[] data, long textSectionAddr) {
+    /** Bytes of the loaded image at a virtual address, or null outside it. */
+    @FunctionalInterface
+    interface ImageReader {
+        byte[] read(long vaddr, int length);
+    }
+
+    /** A frame as Go's traceback names it: a real function, or a call inlined into one ({@code inlined}). */
+    public record Frame(String function, Optional<SourceLine> line, boolean inlined) {}
+
+    private static final int PCDATA_INL_TREE_INDEX = 2, FUNCDATA_INL_TREE = 3;
+
+    private GoSymbols(byte[] data, long textSectionAddr, ImageReader image, long gofunc) {
+        this.image = image;
+        this.gofunc = gofunc;
         if (data.length < 16) throw new GoFormatException(".gopclntab is too short for a header (" + data.length + " bytes)");
         this.tab = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         int magic = tab.getInt(0);
@@ -110,12 +127,15 @@ public final class GoSymbols {
         Section s = found.get();
         if (s.size() > Integer.MAX_VALUE) throw new GoFormatException(".gopclntab is too large");
         long text = elf.section(".text").map(Section::addr).orElse(0L);
-        return Optional.of(new GoSymbols(elf.bytes(s.offset(), (int) s.size()), text));
+        byte[] data = elf.bytes(s.offset(), (int) s.size());
+        boolean go120 = data.length >= 4 && ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).getInt(0) == MAGIC_120;
+        ImageReader image = (vaddr, length) -> elf.bytesAt(vaddr, length).orElse(null);
+        return Optional.of(new GoSymbols(data, text, image, GoFuncBase.find(elf, s.addr(), go120)));
     }
 
     /** Parses a pclntab from its bytes; {@code textStart} is used only if the 1.18+ header's runtime.text is 0. */
     public static GoSymbols parse(byte[] pclntab, long textStart) {
-        return new GoSymbols(pclntab, textStart);
+        return new GoSymbols(pclntab, textStart, null, 0);
     }
 
     /** The earliest Go release of this table format: "1.16" (1.16-1.17), "1.18" (1.18-1.19) or "1.20" (1.20+). */
@@ -149,10 +169,8 @@ public final class GoSymbols {
         int i = index(pc);
         if (i < 0) return Optional.empty();
         int f = funcOffsets[i];
-        boolean v116 = version.equals("1.16");
-        // _func: 1.16 starts with a pointer-sized entry, 1.18+ with a 32-bit entryOff; the fields after line up.
-        int base = v116 ? f + 8 : f + 4;
-        int pcfile = tab.getInt(base + 16), pcln = tab.getInt(base + 20), cuOffset = tab.getInt(base + 28);
+        int base = fieldBase(f);
+        int pcfile = tab.getInt(base + PCFILE), pcln = tab.getInt(base + PCLN), cuOffset = tab.getInt(base + CU_OFFSET);
         long entry = entries[i];
         Integer fileIndex = pcValue(pcfile, entry, pc);
         Integer line = pcValue(pcln, entry, pc);
@@ -163,6 +181,108 @@ public final class GoSymbols {
         if (fileOff == -1) return Optional.empty(); // the file is not used by this CU
         String file = cString(filetab + Integer.toUnsignedLong(fileOff));
         return file == null ? Optional.empty() : Optional.of(new SourceLine(file, line));
+    }
+
+    /**
+     * How far SP is below its value at function entry at {@code pc} (the pcsp table): the return address of the
+     * frame is at SP + this. Empty outside known functions.
+     */
+    public OptionalInt spDelta(long pc) {
+        int i = index(pc);
+        if (i < 0) return OptionalInt.empty();
+        if (pc == entries[i]) return OptionalInt.of(0);
+        Integer v = pcValue(tab.getInt(fieldBase(funcOffsets[i]) + PCSP), entries[i], pc);
+        return v == null ? OptionalInt.empty() : OptionalInt.of(v);
+    }
+
+    /**
+     * The frames at {@code pc}, innermost first: the calls inlined there (each with the position inside it), then
+     * the real function. Without the inline tree (a parsed table with no image) only the real function is given.
+     */
+    public List<Frame> frames(long pc) {
+        int i = index(pc);
+        if (i < 0) return List.of();
+        List<Frame> out = new ArrayList<>();
+        long at = pc;
+        int f = funcOffsets[i];
+        long tree = inlineTree(f);
+        int idx = tree == 0 ? -1 : inlineIndex(f, entries[i], at);
+        int entrySize = version.equals("1.20") ? 16 : 20;
+        while (idx >= 0) {
+            byte[] call = image.read(tree + (long) idx * entrySize, entrySize);
+            if (call == null) break;
+            ByteBuffer c = ByteBuffer.wrap(call).order(ByteOrder.LITTLE_ENDIAN);
+            // 1.20+: funcID u8, pad[3], nameOff, parentPc, startLine; 1.18: parent i16, funcID, pad, file, line, nameOff, parentPc.
+            int nameOff = version.equals("1.20") ? c.getInt(4) : c.getInt(12);
+            int parentPc = version.equals("1.20") ? c.getInt(8) : c.getInt(16);
+            String name = cString(funcnametab + Integer.toUnsignedLong(nameOff));
+            out.add(new Frame(name == null ? "?" : name, line(at), true));
+            at = entries[i] + parentPc;
+            idx = inlineIndex(f, entries[i], at);
+        }
+        out.add(new Frame(functions.get(i).name(), line(at), false));
+        return out;
+    }
+
+    /** A run of instructions [start, end) with one source position. */
+    public record LineRange(long start, long end, SourceLine line) {}
+
+    /** The source positions of a function's code, in address order (for FILE:LINE breakpoints and line stepping). */
+    public List<LineRange> lineTable(GoFunc function) {
+        int i = index(function.entry());
+        if (i < 0) return List.of();
+        int f = funcOffsets[i];
+        int pcln = tab.getInt(fieldBase(f) + PCLN);
+        List<LineRange> out = new ArrayList<>();
+        if (pcln == 0) return out;
+        int[] at = {pctab + pcln};
+        long pc = entries[i];
+        int value = -1;
+        boolean first = true;
+        while (at[0] < tab.capacity()) {
+            long uvdelta = varint(at);
+            if (uvdelta == 0 && !first) break;
+            first = false;
+            value += (uvdelta & 1) != 0 ? ~(int) (uvdelta >>> 1) : (int) (uvdelta >>> 1);
+            long end = pc + varint(at) * quantum;
+            long start = pc;
+            int lineNo = value;
+            line(start).filter(l -> l.line() == lineNo).ifPresent(l -> out.add(new LineRange(start, end, l)));
+            pc = end;
+        }
+        return out;
+    }
+
+    /**
+     * _func fields after the entry (a pointer in 1.16, a 32-bit offset from 1.18): nameOff, args, deferreturn, pcsp,
+     * pcfile, pcln, npcdata, cuOffset.
+     */
+    private static final int PCSP = 12, PCFILE = 16, PCLN = 20, NPCDATA = 24, CU_OFFSET = 28;
+
+    private int fieldBase(int funcOffset) {
+        return funcOffset + (version.equals("1.16") ? 8 : 4);
+    }
+
+    /** Where the pcdata offsets start: after cuOffset, (1.20+) startLine, and funcID, flag, pad, nfuncdata. */
+    private int pcdataArray(int funcOffset) {
+        return funcOffset + (version.equals("1.20") ? 44 : 40);
+    }
+
+    /** The address of a function's inline tree (FUNCDATA_InlTree), or 0 if it has none or it can't be found. */
+    private long inlineTree(int f) {
+        if (image == null || gofunc == 0 || version.equals("1.16")) return 0;
+        int npcdata = tab.getInt(fieldBase(f) + NPCDATA);
+        int nfuncdata = tab.get(pcdataArray(f) - 1) & 0xff; // the last byte of the fixed part
+        if (nfuncdata <= FUNCDATA_INL_TREE) return 0;
+        long off = Integer.toUnsignedLong(tab.getInt(pcdataArray(f) + 4 * npcdata + 4 * FUNCDATA_INL_TREE));
+        return off == 0xffffffffL ? 0 : gofunc + off;
+    }
+
+    private int inlineIndex(int f, long entry, long pc) {
+        int npcdata = tab.getInt(fieldBase(f) + NPCDATA);
+        if (npcdata <= PCDATA_INL_TREE_INDEX) return -1;
+        Integer v = pcValue(tab.getInt(pcdataArray(f) + 4 * PCDATA_INL_TREE_INDEX), entry, pc);
+        return v == null ? -1 : v;
     }
 
     private int index(long pc) {

@@ -146,6 +146,53 @@ class GoSymbolsTest {
         assertEquals(elf.entry(), syms.lookup("_rt0_amd64_linux").orElseThrow().entry());
     }
 
+    /** The runtime's own CallersFrames is the oracle for inlined frames; stripped builds find the tree too. */
+    @ParameterizedTest
+    @EnumSource(Build.class)
+    void inlinedFramesAgreeWithTheRuntime(Build b) throws Exception {
+        Path bin = binary(b);
+        String[] out = run(List.of(bin.toString(), "frames"), Map.of(), "").split("\n");
+        String[] pcs = out[0].split(" ");
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i < out.length && expected.size() < 3; i++) expected.add(out[i].substring("frame ".length()));
+        assertTrue(expected.get(1).startsWith("main.middle "), "runtime frames: " + expected);
+        GoSymbols syms = GoSymbols.load(ElfFile.read(bin)).orElseThrow();
+        List<String> actual = new ArrayList<>();
+        List<Boolean> inlined = new ArrayList<>();
+        for (String pc : List.of(pcs[1], pcs[2])) {
+            for (GoSymbols.Frame f : syms.frames(Long.parseUnsignedLong(pc, 16) - 1)) {
+                actual.add(f.function() + " " + f.line().map(SourceLine::toString).orElse("?"));
+                inlined.add(f.inlined());
+            }
+        }
+        assertEquals(expected, actual);
+        assertEquals(List.of(false, true, false), inlined, "middle is inlined into main");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Build.class, names = {"LOCAL", "GO1_21", "GO1_27", "GO1_19"})
+    void moduledataGivesTheGoFuncSymbol(Build b) throws Exception {
+        ElfFile elf = ElfFile.read(binary(b));
+        long symbol = elf.symbols().lookup(b == Build.GO1_19 ? "go.func.*" : "go:func.*").orElseThrow().value();
+        long pclntab = elf.section(".gopclntab").orElseThrow().addr();
+        assertEquals(symbol, GoFuncBase.fromModuledata(elf, pclntab, b != Build.GO1_19));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Build.class, names = {"LOCAL", "GO1_19"})
+    void lineTableCoversAFunctionWithItsLines(Build b) throws Exception {
+        GoSymbols syms = GoSymbols.load(ElfFile.read(binary(b))).orElseThrow();
+        GoFunc fib = syms.lookup("main.fib").orElseThrow();
+        List<GoSymbols.LineRange> table = syms.lineTable(fib);
+        assertEquals(fib.entry(), table.getFirst().start());
+        for (GoSymbols.LineRange r : table) {
+            assertEquals(syms.line(r.start()).orElseThrow(), r.line());
+            assertEquals(syms.line(r.end() - 1).orElseThrow(), r.line());
+        }
+        assertTrue(table.stream().anyMatch(r -> r.line().line() == syms.line(fib.entry()).orElseThrow().line() + 2),
+                "the 'return n' line has code: " + table);
+    }
+
     @ParameterizedTest
     @EnumSource(Build.class)
     void buildInfoAgreesWithGoVersion(Build b) throws Exception {
@@ -199,7 +246,17 @@ class GoSymbolsTest {
                 import (
                 	"fmt"
                 	"os"
+                	"runtime"
                 )
+
+                // middle is small enough to be inlined into main, inner is not: the "frames" mode prints how the
+                // runtime itself names the frames at inner's call of runtime.Callers and at middle's call of inner.
+                func inner() []uintptr {
+                	pcs := make([]uintptr, 16)
+                	return pcs[:runtime.Callers(1, pcs)]
+                }
+
+                func middle() []uintptr { return inner() }
 
                 type counter struct{ n int }
 
@@ -218,6 +275,19 @@ class GoSymbolsTest {
                 }
 
                 func main() {
+                	if len(os.Args) > 1 && os.Args[1] == "frames" {
+                		pcs := middle()
+                		fmt.Printf("pc %x %x\\n", pcs[0], pcs[1])
+                		frames := runtime.CallersFrames(pcs)
+                		for {
+                			f, more := frames.Next()
+                			fmt.Printf("frame %s %s:%d\\n", f.Function, f.File, f.Line)
+                			if !more {
+                				break
+                			}
+                		}
+                		return
+                	}
                 	c := &counter{}
                 	for i := 0; i < len(os.Args)+3; i++ {
                 		c.add(fib(i))
