@@ -62,11 +62,30 @@ public final class Emulator implements Debuggee, AutoCloseable {
     private boolean tickerStarted;
     /** Set by a hook that wants the guest paused where the CPU stopped. */
     private boolean pauseRequested;
-    /** Breakpoint addresses, with how many breakpoints each has. */
-    private final Map<Long, Integer> breakpointCounts = new HashMap<>();
-    /** While stepping: the instruction being stepped, and how many instructions the step hook has seen. */
-    private long stepFrom = -1;
-    private int stepSeen;
+    /** One code hook per breakpoint address, shared by every handler there. */
+    private final Map<Long, BreakpointSite> sites = new HashMap<>();
+    /** Where each thread paused at a breakpoint site: its first instruction there on resuming is not a new hit. */
+    private final Map<Integer, Long> pausedAt = new HashMap<>();
+    /** The (thread, pc) whose breakpoint site is passed once: set as that thread resumes where it paused. */
+    private int skipTid = -1;
+    private long skipPc = -1;
+
+    private final class BreakpointSite {
+        final Hook hook;
+        final List<Handler> handlers = new ArrayList<>();
+
+        BreakpointSite(long pc) {
+            this.hook = cpu.onCode(pc, pc, (address, size) -> {
+                if (current.tid == skipTid && address == skipPc) {
+                    skipTid = -1;
+                    return;
+                }
+                boolean stop = false;
+                for (Handler h : List.copyOf(handlers)) stop |= h.hit(address);
+                if (stop) pause();
+            });
+        }
+    }
     private final List<Periodic> periodics = new ArrayList<>();
 
     private static final class Periodic {
@@ -133,6 +152,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
         while (!kernel.exited()) {
             kernel.deliverSignals(current);
             if (kernel.exited()) break;
+            if (!pausedAt.isEmpty()) passBreakpointOnResume(current);
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
@@ -283,15 +303,11 @@ public final class Emulator implements Debuggee, AutoCloseable {
 
     @Override
     public Registration breakpoint(long pc, Handler handler) {
-        Hook hook = cpu.onCode(pc, pc, (address, size) -> {
-            // The instruction a step starts from is not a new arrival at its breakpoint.
-            if (address == stepFrom && stepSeen <= 1) return;
-            if (handler.hit(address)) pause();
-        });
-        breakpointCounts.merge(pc, 1, Integer::sum);
+        BreakpointSite site = sites.computeIfAbsent(pc, BreakpointSite::new);
+        site.handlers.add(handler);
         return () -> {
-            hook.close();
-            breakpointCounts.computeIfPresent(pc, (k, n) -> n > 1 ? n - 1 : null);
+            site.handlers.remove(handler);
+            if (site.handlers.isEmpty() && sites.remove(pc) == site) site.hook.close();
         };
     }
 
@@ -326,32 +342,40 @@ public final class Emulator implements Debuggee, AutoCloseable {
 
     @Override
     public Stop resume() {
-        if (breakpointCounts.containsKey(cpu.reg(X86.RIP))) {
-            Stop first = stepInstruction();
-            if (!(first instanceof Stop.Paused) || breakpointCounts.containsKey(cpu.reg(X86.RIP))) return first;
-        }
         return runGuarded();
     }
 
     @Override
     public Stop stepInstruction() {
-        stepFrom = cpu.reg(X86.RIP);
-        stepSeen = 0;
+        int tid = current.tid;
+        int[] seen = {0};
         Hook step = cpu.onCode(1, 0, (address, size) -> {
-            if (++stepSeen > 1) pause();
+            // The first instruction is the one being stepped; other threads may run meanwhile (time slices).
+            if (current.tid == tid && ++seen[0] > 1) pause();
         });
         try {
             return runGuarded();
         } finally {
             step.close();
             cpu.flushCode(); // translated blocks still call the removed hook until retranslated
-            stepFrom = -1;
         }
     }
 
+    /** Stops the CPU before the current instruction; the run loop then returns to the tool. */
     private void pause() {
         pauseRequested = true;
+        long pc = cpu.reg(X86.RIP);
+        if (sites.containsKey(pc)) pausedAt.put(current.tid, pc);
         cpu.stop();
+    }
+
+    /** A thread about to run from where it paused at a breakpoint site executes that instruction, not the hook. */
+    private void passBreakpointOnResume(Task task) {
+        Long at = pausedAt.remove(task.tid);
+        if (at != null && at == cpu.reg(X86.RIP)) {
+            skipTid = task.tid;
+            skipPc = at;
+        }
     }
 
     private Stop runGuarded() {
