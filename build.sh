@@ -5,6 +5,7 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/scripts/lib.sh"
 cd "$GOEMU_HOME"
 select_jdk
 ensure_unicorn
+ensure_capstone
 ensure_gcc
 echo "goemu: building with JDK at $JAVA_HOME" >&2
 mvn_goemu -DskipTests package

@@ -3,6 +3,7 @@
 
 GOEMU_HOME=${GOEMU_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 GOEMU_UNICORN_VERSION=2.1.4
+GOEMU_CAPSTONE_VERSION=5.0.3
 
 die() { echo "goemu: $*" >&2; exit 1; }
 
@@ -27,21 +28,33 @@ select_jdk() {
   export JAVA_HOME=$best
 }
 
-# Exports GOEMU_UNICORN_LIB: the caller's value if set, else the libunicorn.so.2 of the unicorn wheel under .deps.
+# ensure_wheel_lib VAR NAME VERSION FILE WANTED: exports VAR as the caller's value if set (it must exist), else as
+# FILE inside the pinned PyPI wheel NAME==VERSION, pip-installed under .deps/NAME-VERSION on first use. Native
+# libraries come as wheels because PyPI has prebuilt, self-contained .so files for both engines goemu binds.
+ensure_wheel_lib() {
+  local var=$1 name=$2 version=$3 file=$4 wanted=$5
+  if [ -n "${!var:-}" ]; then
+    [ -f "${!var}" ] || die "$var=${!var} does not exist"
+    export "$var"; return
+  fi
+  local dir="$GOEMU_HOME/.deps/$name-$version"
+  if [ ! -f "$dir/$file" ]; then
+    echo "goemu: installing $name $version (PyPI wheel) into $dir" >&2
+    command -v python3 >/dev/null || die "python3 is needed to fetch the $name wheel"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$dir" "$name==$version" >&2 \
+      || die "could not install the $name wheel; set $var to a ${file##*/} ($wanted)"
+  fi
+  export "$var=$dir/$file"
+}
+
+# Exports GOEMU_UNICORN_LIB, the CPU emulator.
 ensure_unicorn() {
-  if [ -n "${GOEMU_UNICORN_LIB:-}" ]; then
-    [ -f "$GOEMU_UNICORN_LIB" ] || die "GOEMU_UNICORN_LIB=$GOEMU_UNICORN_LIB does not exist"
-    export GOEMU_UNICORN_LIB; return
-  fi
-  local dir="$GOEMU_HOME/.deps/unicorn-$GOEMU_UNICORN_VERSION"
-  local lib="$dir/unicorn/lib/libunicorn.so.2"
-  if [ ! -f "$lib" ]; then
-    echo "goemu: installing Unicorn $GOEMU_UNICORN_VERSION (PyPI wheel) into $dir" >&2
-    command -v python3 >/dev/null || die "python3 is needed to fetch the unicorn wheel"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$dir" "unicorn==$GOEMU_UNICORN_VERSION" >&2 \
-      || die "could not install the unicorn wheel; set GOEMU_UNICORN_LIB to a libunicorn.so.2 (>= 2.1)"
-  fi
-  export GOEMU_UNICORN_LIB=$lib
+  ensure_wheel_lib GOEMU_UNICORN_LIB unicorn "$GOEMU_UNICORN_VERSION" unicorn/lib/libunicorn.so.2 ">= 2.1"
+}
+
+# Exports GOEMU_CAPSTONE_LIB, the x86-64 disassembler.
+ensure_capstone() {
+  ensure_wheel_lib GOEMU_CAPSTONE_LIB capstone "$GOEMU_CAPSTONE_VERSION" capstone/lib/libcapstone.so "5.x"
 }
 
 ensure_gcc() {
