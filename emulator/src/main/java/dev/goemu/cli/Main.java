@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The goemu command line. Every user mistake ends in one clear line and a non-zero status, never a stack trace. */
 @Command(name = "goemu", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs static x86-64 Linux Go binaries on the Unicorn CPU emulator, with a Linux kernel written in Java.",
-        subcommands = {RunCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, InfoCommand.class, TraceStartupCommand.class, DebugCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

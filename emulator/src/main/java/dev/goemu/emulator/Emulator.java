@@ -69,6 +69,11 @@ public final class Emulator implements Debuggee, AutoCloseable {
     /** The (thread, pc) whose breakpoint site is passed once: set as that thread resumes where it paused. */
     private int skipTid = -1;
     private long skipPc = -1;
+    /**
+     * The thread being single-stepped: its pending signals wait for the next resume, so one step is one instruction
+     * of the code being looked at, not of a handler (Go's preemption signal would otherwise arrive mid-step).
+     */
+    private int steppingTid = -1;
 
     private final class BreakpointSite {
         final Hook hook;
@@ -150,7 +155,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
             current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
         }
         while (!kernel.exited()) {
-            kernel.deliverSignals(current);
+            if (current.tid != steppingTid) kernel.deliverSignals(current);
             if (kernel.exited()) break;
             if (!pausedAt.isEmpty()) passBreakpointOnResume(current);
             try {
@@ -348,6 +353,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
     @Override
     public Stop stepInstruction() {
         int tid = current.tid;
+        steppingTid = tid;
         int[] seen = {0};
         Hook step = cpu.onCode(1, 0, (address, size) -> {
             // The first instruction is the one being stepped; other threads may run meanwhile (time slices).
@@ -356,6 +362,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
         try {
             return runGuarded();
         } finally {
+            steppingTid = -1;
             step.close();
             cpu.flushCode(); // translated blocks still call the removed hook until retranslated
         }

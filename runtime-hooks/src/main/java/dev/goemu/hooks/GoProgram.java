@@ -1,0 +1,78 @@
+package dev.goemu.hooks;
+
+import dev.goemu.hooks.dwarf.GoDwarf;
+import dev.goemu.loader.BadBinaryException;
+import dev.goemu.loader.ElfFile;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** A Go binary as the Go-aware tools see it before it runs: its symbols, build info and runtime layout. */
+public final class GoProgram {
+    private final ElfFile elf;
+    private final GoSymbols symbols;
+    private final Optional<GoBuildInfo> buildInfo;
+    private final Optional<RuntimeLayout> layout;
+    private final Optional<String> layoutProblem;
+    private Optional<GoDwarf> dwarf;
+
+    private GoProgram(ElfFile elf, GoSymbols symbols, Optional<GoBuildInfo> buildInfo, Optional<RuntimeLayout> layout,
+                      Optional<String> layoutProblem) {
+        this.elf = elf;
+        this.symbols = symbols;
+        this.buildInfo = buildInfo;
+        this.layout = layout;
+        this.layoutProblem = layoutProblem;
+    }
+
+    /** Reads {@code binary}; a file without a readable .gopclntab is refused, since every view needs Go's symbols. */
+    public static GoProgram open(Path binary) throws BadBinaryException {
+        ElfFile elf = ElfFile.read(binary);
+        GoSymbols symbols;
+        try {
+            symbols = GoSymbols.load(elf).orElseThrow(() -> new BadBinaryException(binary + ": not a Go binary (no .gopclntab)"));
+        } catch (GoFormatException e) {
+            throw new BadBinaryException(binary + ": " + e.getMessage());
+        }
+        Optional<GoBuildInfo> info = GoBuildInfo.read(elf);
+        try {
+            return new GoProgram(elf, symbols, info, Optional.of(RuntimeLayout.load(elf, symbols, info)), Optional.empty());
+        } catch (LayoutUnavailableException e) {
+            return new GoProgram(elf, symbols, info, Optional.empty(), Optional.of(e.getMessage()));
+        }
+    }
+
+    public ElfFile elf() {
+        return elf;
+    }
+
+    public GoSymbols symbols() {
+        return symbols;
+    }
+
+    public Optional<GoBuildInfo> buildInfo() {
+        return buildInfo;
+    }
+
+    /** The runtime's struct layouts and globals, if DWARF or a built-in table gives them. */
+    public Optional<RuntimeLayout> layout() {
+        return layout;
+    }
+
+    /** The binary's DWARF (types and globals for the debugger's print), read on first use; empty without it. */
+    public Optional<GoDwarf> dwarf() {
+        if (dwarf == null) {
+            try {
+                dwarf = GoDwarf.load(elf);
+            } catch (GoFormatException e) {
+                dwarf = Optional.empty();
+            }
+        }
+        return dwarf;
+    }
+
+    /** Why {@link #layout()} is empty, in one line for the user. */
+    public Optional<String> layoutProblem() {
+        return layoutProblem;
+    }
+}
