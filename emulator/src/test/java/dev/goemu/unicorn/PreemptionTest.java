@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +78,23 @@ class PreemptionTest extends EngineTestBase {
             timer.join();
         }
         assertTrue(last > 0);
+    }
+
+    /** Breakpoints and stepping rely on this: a preempted block stops before its first instruction's code hooks. */
+    @Test
+    void aPreemptedBlockRunsNoCodeHooks() {
+        uc.write(CODE, asm("48 ff c0", "48 ff c0")); // inc rax; inc rax
+        Preemption p = uc.installPreemption();
+        List<Long> hooked = new ArrayList<>();
+        uc.onCode(CODE, CODE, (a, s) -> hooked.add(a));
+        p.request();
+        uc.start(CODE, CODE + 6);
+        assertTrue(p.consume());
+        assertEquals(0, uc.reg(X86.RAX), "the preempted block did not run");
+        assertEquals(List.of(), hooked, "nor did its code hooks");
+        uc.start(CODE, CODE + 6);
+        assertEquals(2, uc.reg(X86.RAX));
+        assertEquals(List.of(CODE), hooked);
     }
 
     @Test
