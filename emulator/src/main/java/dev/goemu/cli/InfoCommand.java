@@ -3,6 +3,8 @@ package dev.goemu.cli;
 import dev.goemu.hooks.GoBuildInfo;
 import dev.goemu.hooks.GoFormatException;
 import dev.goemu.hooks.GoSymbols;
+import dev.goemu.hooks.LayoutUnavailableException;
+import dev.goemu.hooks.RuntimeLayout;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.ProgramHeader;
@@ -169,6 +171,21 @@ final class InfoCommand implements Callable<Integer> {
             out.println("DWARF:        " + (info ? "present" : "partial (no .debug_info)") + ", " + dwarf.size() + " sections"
                     + (compressed ? ", compressed" : ""));
         }
+        if (go.isPresent()) runtimeViews(out, elf, go.get());
+    }
+
+    /** Which of goemu's views of the running runtime this binary allows, and why not the others. */
+    private static void runtimeViews(PrintStream out, ElfFile elf, GoSymbols go) {
+        String views;
+        try {
+            RuntimeLayout layout = RuntimeLayout.load(elf, go, GoBuildInfo.read(elf));
+            views = layout.source().equals("DWARF") ? "all (struct layouts from DWARF)"
+                    : "all but the debugger's print, which needs DWARF types (" + layout.source() + ")";
+        } catch (LayoutUnavailableException | GoFormatException e) {
+            views = "trace-startup without runtime state, debug without print; no --sched-trace or --trace-goroutines ("
+                    + e.getMessage() + ")";
+        }
+        out.println("Views:        " + views);
     }
 
     private static int fail(int status, String message) {

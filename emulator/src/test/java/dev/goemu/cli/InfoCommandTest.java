@@ -85,6 +85,7 @@ class InfoCommandTest {
         assertTrue(out.contains("pclntab:    Go 1.20+ format, "), out);
         assertTrue(out.contains("Symbols:      .symtab, "), out);
         assertTrue(out.contains("DWARF:        present"), out);
+        assertTrue(out.contains("Views:        all (struct layouts from DWARF)"), out);
     }
 
     @Test
@@ -96,6 +97,7 @@ class InfoCommandTest {
         assertTrue(out.contains("function names and source lines come from .gopclntab"), out);
         assertTrue(out.contains("-ldflags=\"-s -w\""), out);
         assertTrue(out.contains("DWARF:        none"), out);
+        assertTrue(out.contains("Views:        all but the debugger's print, which needs DWARF types (built-in layout for go1."), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("  main.main:  0x") && l.endsWith("main.go:3")), out);
         assertFalse(out.contains(".symtab"), out);
     }
