@@ -1,19 +1,12 @@
 package dev.goemu.cli;
 
 import dev.goemu.emulator.Emulator;
-import dev.goemu.emulator.GuestCrash;
-import dev.goemu.loader.BadBinaryException;
-import dev.goemu.unicorn.UnicornException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", description = "Run a static linux/amd64 Go binary; its stdin, stdout, stderr and exit status are yours.")
@@ -21,43 +14,37 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--strace", description = "Trace every syscall on stderr, strace-style.")
     boolean strace;
 
-    @Option(names = "--cpus", paramLabel = "N", description = "CPUs the guest sees (sched_getaffinity, runtime.NumCPU). Default: the host's, ${DEFAULT-VALUE}.")
-    int cpus = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--sched-trace", paramLabel = "DURATION", description = {
+            "Every DURATION of guest time (500ms, 1s, 2.5s), print the scheduler's state on stderr as GODEBUG=schedtrace",
+            "would, read from outside the program: 'goemu: SCHED 1000ms: gomaxprocs=...'."})
+    String schedTrace;
 
-    @Option(names = "--env", paramLabel = "KEY=VALUE", description = "Set a variable in the guest's environment (repeatable); the rest is goemu's own environment.")
-    List<String> env = new ArrayList<>();
+    @Option(names = "--sched-detail", description = "With --sched-trace, also print each P, M and G, as GODEBUG=scheddetail=1 would.")
+    boolean schedDetail;
 
-    @Parameters(index = "0", paramLabel = "BINARY", description = "The static Go binary.")
-    Path binary;
+    @Option(names = "--trace-goroutines", paramLabel = "FILE", description = {
+            "Record every goroutine's creation and status change in FILE (JSON Lines), and a timeline per P, M and",
+            "goroutine in FILE.trace.json (FILE minus a .jsonl suffix), for https://ui.perfetto.dev or chrome://tracing."})
+    Path traceGoroutines;
 
-    @Parameters(index = "1..*", paramLabel = "ARGS", description = "Arguments for the guest.")
-    List<String> args = new ArrayList<>();
+    @Mixin
+    GuestOptions guest;
 
     @Override
     public Integer call() {
-        if (cpus < 1 || cpus > 1024) return fail(2, "--cpus must be between 1 and 1024");
-        if (!Files.exists(binary)) return fail(127, "no such file: " + binary);
-        List<String> envp = environment();
-        for (String kv : env) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) return fail(2, "--env wants KEY=VALUE, got '" + kv + "'");
-            String key = kv.substring(0, eq + 1);
-            envp.removeIf(e -> e.startsWith(key));
-            envp.add(kv);
-        }
-        List<String> argv = new ArrayList<>();
-        argv.add(binary.toString());
-        argv.addAll(args);
-        try (Emulator emulator = new Emulator(new Emulator.Options(binary, argv, envp, cpus, strace ? System.err : null))) {
-            forwardHostSignals(emulator);
-            return emulator.run();
-        } catch (BadBinaryException e) {
-            return fail(126, e.getMessage());
-        } catch (GuestCrash e) {
-            return fail(e.exitStatus(), e.getMessage());
-        } catch (UnicornException e) {
-            return fail(1, e.getMessage());
-        }
+        return GuestOptions.guarded(() -> {
+            if (schedDetail && schedTrace == null) throw new GuestOptions.Refused(2, "--sched-detail needs --sched-trace DURATION");
+            long period = schedTrace == null ? 0 : RuntimeViews.parseDuration("--sched-trace", schedTrace);
+            RuntimeViews.Request views = new RuntimeViews.Request(period, schedDetail, Optional.ofNullable(traceGoroutines));
+            Emulator.Options options = guest.emulatorOptions(strace ? System.err : null);
+            try (Emulator emulator = new Emulator(options)) {
+                forwardHostSignals(emulator);
+                if (!views.any()) return emulator.run(); // a plain run: no Go symbols read, no hooks
+                try (RuntimeViews attached = RuntimeViews.attach(emulator, options.binary(), views, System.err)) {
+                    return emulator.run();
+                }
+            }
+        });
     }
 
     /** Signals sent to goemu (Ctrl-C, kill) go to the guest, as if sent to it; the JVM keeps the ones it needs. */
@@ -70,22 +57,5 @@ final class RunCommand implements Callable<Integer> {
                 // reserved by the JVM on this platform: it keeps its default meaning
             }
         }
-    }
-
-    private static int fail(int status, String message) {
-        System.err.println("goemu: " + message);
-        return status;
-    }
-
-    /** goemu's environment in its original order (System.getenv() loses the order, os.Environ() shows it). */
-    private static List<String> environment() {
-        List<String> out = new ArrayList<>();
-        try {
-            String all = Files.readString(Path.of("/proc/self/environ"), StandardCharsets.UTF_8);
-            for (String e : all.split("\0")) if (!e.isEmpty()) out.add(e);
-        } catch (IOException e) {
-            System.getenv().forEach((k, v) -> out.add(k + "=" + v));
-        }
-        return out;
     }
 }
