@@ -290,17 +290,36 @@ public final class Debugger {
 
     /** " = goroutine N" or " = runtime.g0" when the layout tells. */
     private String describeG(long g) {
-        if (g == 0) return "";
-        Optional<RuntimeLayout> layout = program.layout();
-        if (layout.isEmpty()) return "";
-        if (layout.get().global("runtime.g0").stream().anyMatch(a -> a == g)) return " = &runtime.g0";
+        if (g == 0 || program.layout().isEmpty()) return "";
+        RuntimeLayout layout = program.layout().get();
+        if (layout.global("runtime.g0").stream().anyMatch(a -> a == g)) return " = &runtime.g0";
+        RuntimeReader r = new RuntimeReader(guest, layout);
         try {
-            long goid = guest.readUnsigned(g + layout.get().offset("runtime.g", "goid"), layout.get().size("runtime.g", "goid"));
-            long m = guest.readLong(g + layout.get().offset("runtime.g", "m"));
-            long mid = m == 0 ? -1 : guest.readUnsigned(m + layout.get().offset("runtime.m", "id"), layout.get().size("runtime.m", "id"));
-            return goid == 0 ? " = a g0" + (m == 0 ? "" : " (M" + mid + ")") : " = goroutine " + goid + (m == 0 ? "" : " on M" + mid);
+            long goid = r.number(g, "runtime.g", "goid");
+            long m = r.number(g, "runtime.g", "m");
+            String onM = m == 0 ? "" : " on M" + r.number(m, "runtime.m", "id");
+            return goid == 0 ? " = a g0" + (m == 0 ? "" : " (M" + r.number(m, "runtime.m", "id") + ")") : " = goroutine " + goid + onM;
         } catch (GuestFault e) {
             return "";
+        }
+    }
+
+    /** Every goroutine in runtime.allgs, as the scheduler's own detail trace lists them. */
+    private void goroutines() {
+        RuntimeLayout layout = program.layout().orElseThrow(() -> new CommandException(
+                "No goroutine list: " + program.layoutProblem().orElse("the runtime's layout is unknown")));
+        SchedulerSnapshot snapshot;
+        try {
+            snapshot = new SchedulerSnapshot.Reader(layout).read(guest(), true);
+        } catch (LayoutUnavailableException e) {
+            throw new CommandException("No goroutine list: " + e.getMessage());
+        }
+        for (SchedulerSnapshot.Goroutine g : snapshot.goroutines()) {
+            // The runtime leaves the last wait reason in g.waitreason after the wait: it means something only now.
+            boolean waiting = (g.status() & ~GoStatus.SCAN) == GoStatus.WAITING;
+            String reason = waiting && !g.waitReason().isEmpty() ? ", " + g.waitReason() : "";
+            String m = g.m().isPresent() ? " on M" + g.m().getAsLong() : "";
+            out.printf("  goroutine %d [%s%s]%s%n", g.goid(), GoStatus.name(g.status()), reason, m);
         }
     }
 
@@ -372,8 +391,9 @@ public final class Debugger {
                 for (Breakpoint b : breakpoints.values()) out.printf("%-3d 0x%016x %s%n", b.number(), b.pc(), b.where());
             }
             case "registers", "reg" -> registers();
+            case "goroutines" -> goroutines();
             case "frame" -> out.println(whereNow(currentPc()));
-            default -> throw new CommandException("info threads | breakpoints | registers | frame");
+            default -> throw new CommandException("info threads | goroutines | breakpoints | registers | frame");
         }
     }
 
@@ -440,7 +460,7 @@ public final class Debugger {
                 step (s)         to the next source line   next (n)        over calls      finish   out of this function
                 regs             registers, FS base and the current g      x/N[bxgs] ADDRESS  memory (bytes, words, giants, strings)
                 disas [ADDRESS] [N]   disassemble           bt [N]          Go backtrace, inlined calls included
-                info threads | breakpoints | registers      print GLOBAL    a global with DWARF field names (p)
+                info threads | goroutines | breakpoints | registers     print GLOBAL  a global with DWARF field names (p)
                 quit (q)
                 ADDRESS: 0x..., a function or global name, $rsp / $rip / $g ... , optionally +/- an offset""");
     }

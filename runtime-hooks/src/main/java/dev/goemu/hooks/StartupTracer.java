@@ -46,6 +46,7 @@ public final class StartupTracer {
     private final GoSymbols symbols;
     /** The runtime's layout, or null: then the notes on runtime state are left out (said once). */
     private final RuntimeLayout layout;
+    private final RuntimeReader reader;
     private final Options options;
     private final PrintStream out;
     private final Map<Long, String> milestoneAt = new HashMap<>();
@@ -61,6 +62,7 @@ public final class StartupTracer {
         this.guest = guest;
         this.symbols = symbols;
         this.layout = layout.orElse(null);
+        this.reader = layout.map(l -> new RuntimeReader(guest, l)).orElse(null);
         this.options = options;
         this.out = out;
         for (String name : MILESTONES.keySet()) symbols.lookup(name).ifPresent(f -> milestoneAt.put(f.entry(), name));
@@ -208,7 +210,7 @@ public final class StartupTracer {
     }
 
     private long field(long base, String type, String path) {
-        return guest.readUnsigned(base + layout.offset(type, path), layout.size(type, path));
+        return reader.number(base, type, path);
     }
 
     private long global(String name, int size) {

@@ -92,6 +92,7 @@ class GoViewsTest {
                 break main.main
                 continue
                 bt
+                info goroutines
                 continue
                 """);
         ConformanceTest.Exec e = goemu(b, List.of("debug", "--commands", script.toString(), b.binary().toString()));
@@ -119,6 +120,9 @@ class GoViewsTest {
         find(out, String.format("Breakpoint 2, 0x%x in main.main \\(\\) at [^\n]*main.go:\\d+", main));
         find(out, "#0  0x0*" + Long.toHexString(main) + " in main.main \\(\\)[^\n]*\n#1  0x\\p{XDigit}+ in runtime.main \\(\\)[^\n]*\n"
                 + "#2  0x\\p{XDigit}+ in runtime.goexit \\(\\)");
+        // Stopped in main.main: goroutine 1 runs it, and the runtime's own goroutines (GC workers...) wait.
+        find(out, "\\(goemu\\) info goroutines\n  goroutine 1 \\[running\\] on M\\d+\n(  goroutine \\d+ \\[\\w+[^\n]*\n)+");
+        find(out, "  goroutine \\d+ \\[waiting, GC sweep wait\\]");
         find(out, "Hello, goroutine world!");
         find(out, "\\[The program exited with status 0\\]");
     }
