@@ -16,10 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "debug", description = {
-        "Step through a Go binary: breakpoints on Go functions, stepi/nexti/step/finish, registers with FS and g,",
-        "memory, disassembly, Go backtraces and runtime globals. Commands come from the terminal, from stdin, or",
-        "from --commands FILE; 'help' lists them."})
+@Command(name = "debug", description = "Step through a Go binary: breakpoints on Go functions, stepi/nexti/step/"
+        + "finish, registers with FS and g, memory, disassembly, Go backtraces, goroutines and runtime globals. Commands "
+        + "come from the terminal, from stdin, or from --commands FILE; 'help' lists them.")
 final class DebugCommand implements Callable<Integer> {
     @Option(names = "--commands", paramLabel = "FILE", description = "Run the commands in FILE (one per line) instead of reading stdin.")
     Path commands;

@@ -33,12 +33,12 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!Files.exists(binary)) return fail(127, "no such file: " + binary);
+        if (!Files.exists(binary)) return GuestOptions.fail(127, "no such file: " + binary);
         ElfFile elf;
         try {
             elf = ElfFile.read(binary);
         } catch (BadBinaryException e) {
-            return fail(126, e.getMessage());
+            return GuestOptions.fail(126, e.getMessage());
         }
         PrintStream out = System.out;
         Optional<GoSymbols> go = Optional.empty();
@@ -186,10 +186,5 @@ final class InfoCommand implements Callable<Integer> {
                     + e.getMessage() + ")";
         }
         out.println("Views:        " + views);
-    }
-
-    private static int fail(int status, String message) {
-        System.err.println("goemu: " + message);
-        return status;
     }
 }

@@ -14,17 +14,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--strace", description = "Trace every syscall on stderr, strace-style.")
     boolean strace;
 
-    @Option(names = "--sched-trace", paramLabel = "DURATION", description = {
-            "Every DURATION of guest time (500ms, 1s, 2.5s), print the scheduler's state on stderr as GODEBUG=schedtrace",
-            "would, read from outside the program: 'goemu: SCHED 1000ms: gomaxprocs=...'."})
+    @Option(names = "--sched-trace", paramLabel = "DURATION", description = "Every DURATION of guest time (500ms, 1s, 2.5s), print the "
+            + "scheduler's state on stderr as GODEBUG=schedtrace would, read from outside the program: "
+            + "'goemu: SCHED 1000ms: gomaxprocs=...'.")
     String schedTrace;
 
     @Option(names = "--sched-detail", description = "With --sched-trace, also print each P, M and G, as GODEBUG=scheddetail=1 would.")
     boolean schedDetail;
 
-    @Option(names = "--trace-goroutines", paramLabel = "FILE", description = {
-            "Record every goroutine's creation and status change in FILE (JSON Lines), and a timeline per P, M and",
-            "goroutine in FILE.trace.json (FILE minus a .jsonl suffix), for https://ui.perfetto.dev or chrome://tracing."})
+    @Option(names = "--trace-goroutines", paramLabel = "FILE", description = "Record every goroutine's creation and status change in FILE "
+            + "(JSON Lines), and a timeline per P, M and goroutine in FILE.trace.json (FILE minus a .jsonl suffix), "
+            + "for https://ui.perfetto.dev or chrome://tracing.")
     Path traceGoroutines;
 
     @Mixin

@@ -10,9 +10,9 @@ import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "trace-startup", description = {
-        "Run a Go binary and print the runtime's start-up chain as it happens: _rt0_amd64_linux, rt0_go, schedinit,",
-        "newproc, mstart, schedule, runtime.main, package inits, main.main; with the TLS, g0/m0, Ps and first goroutine."})
+@Command(name = "trace-startup", description = "Run a Go binary and print the runtime's start-up chain as it happens "
+        + "(_rt0_amd64_linux, rt0_go, schedinit, newproc, mstart, schedule, runtime.main, package inits, main.main), "
+        + "with the TLS, g0/m0, Ps and first goroutine.")
 final class TraceStartupCommand implements Callable<Integer> {
     @Option(names = "--until", paramLabel = "FUNCTION", description = "Stop when this function is entered (default: ${DEFAULT-VALUE}).")
     String until = "main.main";
@@ -34,9 +34,9 @@ final class TraceStartupCommand implements Callable<Integer> {
                 throw new GuestOptions.Refused(2, "--until: no function " + until + " in " + options.binary());
             }
             try (Emulator emulator = new Emulator(options)) {
-                StartupTracer.Result result = new StartupTracer(emulator, program.symbols(), program.layout(),
+                Debuggee.Stop stop = new StartupTracer(emulator, program.symbols(), program.layout(),
                         new StartupTracer.Options(until, depth), System.out).run();
-                return switch (result.stop()) {
+                return switch (stop) {
                     case Debuggee.Stop.Paused p -> 0; // reached --until: the rest of the program is not run
                     case Debuggee.Stop.Exited e -> {
                         System.err.println("goemu: the program exited (status " + e.status() + ") before reaching " + until);

@@ -33,6 +33,8 @@ public final class Debugger {
     /** Steps this many instructions at most looking for the next source line (a loop without lines, say). */
     private static final int STEP_LIMIT = 1_000_000;
     private static final Pattern EXAMINE = Pattern.compile("x(?:/(\\d*)([bxgs]?))?");
+    /** TERM [+|- NUMBER]: what break *ADDRESS, x and disas take. */
+    private static final Pattern EXPRESSION = Pattern.compile("\\s*([^+\\-\\s]+)\\s*(?:([+-])\\s*(\\w+))?\\s*");
     private static final String[] GPR_NAMES = {"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi",
             "rbp", "rbx", "rdx", "rax", "rcx", "rsp", "rip", "eflags"};
     private static final String[] GPR_ORDER = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
@@ -297,8 +299,9 @@ public final class Debugger {
         try {
             long goid = r.number(g, "runtime.g", "goid");
             long m = r.number(g, "runtime.g", "m");
-            String onM = m == 0 ? "" : " on M" + r.number(m, "runtime.m", "id");
-            return goid == 0 ? " = a g0" + (m == 0 ? "" : " (M" + r.number(m, "runtime.m", "id") + ")") : " = goroutine " + goid + onM;
+            String mId = m == 0 ? "" : "M" + r.number(m, "runtime.m", "id");
+            if (goid == 0) return " = a g0" + (m == 0 ? "" : " (" + mId + ")");
+            return " = goroutine " + goid + (m == 0 ? "" : " on " + mId);
         } catch (GuestFault e) {
             return "";
         }
@@ -355,7 +358,7 @@ public final class Debugger {
 
     private void disassemble(String args) {
         String[] a = args.isEmpty() ? new String[0] : args.split("\\s+");
-        long pc = currentPcOr0();
+        long pc = currentPc();
         long start = a.length > 0 ? evaluate(a[0]) : pc;
         int count = a.length > 1 ? parseCount(a[1]) : 10;
         byte[] code = guest().read(start, Math.min(15 * count, 4096));
@@ -400,7 +403,7 @@ public final class Debugger {
     /** print GLOBAL: a runtime (or any) global, with DWARF's field names. */
     private void print(String name) {
         if (name.isEmpty()) throw new CommandException("print wants a global variable, e.g. print runtime.sched");
-        Optional<GoDwarf> dwarf = program.dwarf();
+        Optional<GoDwarf> dwarf = program.layout().flatMap(RuntimeLayout::dwarf);
         Optional<DwarfVariable> variable = dwarf.flatMap(d -> d.variable(name));
         if (variable.isEmpty()) {
             String why = dwarf.isEmpty() ? "the binary has no DWARF (built with -w?), so types are unknown" : "no such global in the DWARF";
@@ -444,8 +447,7 @@ public final class Debugger {
             case BASE -> {
                 long v = guest().readUnsigned(addr, (int) Math.min(t.size(), 8));
                 if (t.name().equals("bool")) yield v != 0 ? "true" : "false";
-                boolean signed = t.name().startsWith("int");
-                if (signed && t.size() < 8 && (v & (1L << (8 * t.size() - 1))) != 0) v -= 1L << (8 * t.size());
+                if (RuntimeReader.isSigned(t.name()) && t.size() < 8 && (v & (1L << (8 * t.size() - 1))) != 0) v -= 1L << (8 * t.size());
                 yield t.name().startsWith("float") ? String.valueOf(t.size() == 4 ? Float.intBitsToFloat((int) v) : Double.longBitsToDouble(v)) : Long.toString(v);
             }
             default -> String.format("<%s at 0x%x>", t.name(), addr);
@@ -481,7 +483,7 @@ public final class Debugger {
 
     /** An address expression: a number, $register, a function or global name, each with an optional +/- offset. */
     long evaluate(String expression) {
-        Matcher m = Pattern.compile("\\s*([^+\\-\\s]+)\\s*(?:([+-])\\s*(\\w+))?\\s*").matcher(expression);
+        Matcher m = EXPRESSION.matcher(expression);
         if (!m.matches()) throw new CommandException("Cannot evaluate \"" + expression + "\"");
         long base = term(m.group(1));
         if (m.group(2) == null) return base;
@@ -535,10 +537,6 @@ public final class Debugger {
 
     private long currentPc() {
         return guest().registers().get(Registers.RIP);
-    }
-
-    private long currentPcOr0() {
-        return exited != null ? 0 : currentPc();
     }
 
     private long sp() {

@@ -1,6 +1,5 @@
 package dev.goemu.hooks;
 
-import dev.goemu.hooks.dwarf.GoDwarf;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.loader.ElfFile;
 
@@ -14,7 +13,6 @@ public final class GoProgram {
     private final Optional<GoBuildInfo> buildInfo;
     private final Optional<RuntimeLayout> layout;
     private final Optional<String> layoutProblem;
-    private Optional<GoDwarf> dwarf;
 
     private GoProgram(ElfFile elf, GoSymbols symbols, Optional<GoBuildInfo> buildInfo, Optional<RuntimeLayout> layout,
                       Optional<String> layoutProblem) {
@@ -57,18 +55,6 @@ public final class GoProgram {
     /** The runtime's struct layouts and globals, if DWARF or a built-in table gives them. */
     public Optional<RuntimeLayout> layout() {
         return layout;
-    }
-
-    /** The binary's DWARF (types and globals for the debugger's print), read on first use; empty without it. */
-    public Optional<GoDwarf> dwarf() {
-        if (dwarf == null) {
-            try {
-                dwarf = GoDwarf.load(elf);
-            } catch (GoFormatException e) {
-                dwarf = Optional.empty();
-            }
-        }
-        return dwarf;
     }
 
     /** Why {@link #layout()} is empty, in one line for the user. */

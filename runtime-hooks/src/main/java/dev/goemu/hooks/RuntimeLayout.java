@@ -94,6 +94,11 @@ public final class RuntimeLayout {
         return new RuntimeLayout(elf, syms, dwarf, table, "built-in layout for " + minor + " (" + why + ")");
     }
 
+    /** The binary's DWARF, when the layouts come from it (the debugger's print reads its types too). */
+    public Optional<GoDwarf> dwarf() {
+        return dwarf;
+    }
+
     /** Where the struct layouts come from: "DWARF", or "built-in layout for go1.26 (binary has no DWARF)". */
     public String source() {
         return source;

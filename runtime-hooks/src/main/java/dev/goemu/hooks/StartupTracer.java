@@ -39,9 +39,6 @@ public final class StartupTracer {
 
     public record Options(String until, int depth) {}
 
-    /** How the run ended: reached {@code until} (and was stopped there), or the guest ended first. */
-    public record Result(boolean reachedUntil, Debuggee.Stop stop, int milestones) {}
-
     private final Debuggee guest;
     private final GoSymbols symbols;
     /** The runtime's layout, or null: then the notes on runtime state are left out (said once). */
@@ -69,8 +66,11 @@ public final class StartupTracer {
         this.startNanos = guest.monotonicNanos();
     }
 
-    /** Runs the guest until {@code options.until()} is entered (the guest is then left paused there) or it ends. */
-    public Result run() {
+    /**
+     * Runs the guest until {@code options.until()} is entered, which leaves it paused there ({@code Paused}), or
+     * until it ends first.
+     */
+    public Debuggee.Stop run() {
         GoFunc until = symbols.lookup(options.until())
                 .orElseThrow(() -> new IllegalArgumentException("no function " + options.until() + " in this binary"));
         List<GoFunc> all = symbols.functions();
@@ -79,8 +79,7 @@ public final class StartupTracer {
         try (Debuggee.Registration hook = guest.blocks(textStart, textEnd, pc -> onBlock(pc, until.entry()))) {
             Debuggee.Stop stop = guest.resume();
             flushRepeats();
-            boolean reached = stop instanceof Debuggee.Stop.Paused p && p.pc() == until.entry();
-            return new Result(reached, stop, printed);
+            return stop;
         }
     }
 
