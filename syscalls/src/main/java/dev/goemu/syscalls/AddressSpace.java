@@ -233,9 +233,13 @@ public final class AddressSpace {
     }
 
     public void writeInt(long addr, int value) {
-        byte[] b = new byte[4];
-        MemorySegment.ofArray(b).set(JAVA_INT_UNALIGNED, 0, value);
-        write(addr, b);
+        Region r = regionAt(addr);
+        if (addr + 4 <= r.end) r.host.set(JAVA_INT_UNALIGNED, addr - r.start, value);
+        else {
+            byte[] b = new byte[4];
+            MemorySegment.ofArray(b).set(JAVA_INT_UNALIGNED, 0, value);
+            write(addr, b);
+        }
     }
 
     /** A NUL-terminated string, at most max bytes. */

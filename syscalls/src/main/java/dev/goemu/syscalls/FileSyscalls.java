@@ -20,72 +20,68 @@ final class FileSyscalls {
     private static final int SYS_READV = 19, SYS_WRITEV = 20, SYS_DUP = 32;
 
     private final Kernel k;
-    private final Passthrough pass;
-    private final Blocking blocking;
 
     FileSyscalls(Kernel k) {
         this.k = k;
-        this.pass = new Passthrough(k);
-        this.blocking = new Blocking(k);
     }
 
     void register(SyscallTable t) {
-        t.add(0, "fxd", blocking.io(Blocking.POLLIN, pass.handler(0, "fbd", 0, false)));
-        t.add(1, "fbd", blocking.io(Blocking.POLLOUT, pass.handler(1, "fbd", 0, false)));
-        t.add(17, "fxdd", pass.handler(17, "fbdd", 0, false));
-        t.add(18, "fbdd", pass.handler(18, "fbdd", 0, false));
-        t.add(19, "fxd", blocking.io(Blocking.POLLIN, (task, a) -> vectored(SYS_READV, a, true)));
-        t.add(20, "fxd", blocking.io(Blocking.POLLOUT, (task, a) -> vectored(SYS_WRITEV, a, false)));
+        t.add(0, "fxd", k.blocking.io(Blocking.POLLIN, k.passthrough.handler(0, "fbd", 0, false)));
+        t.add(1, "fbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler(1, "fbd", 0, false)));
+        t.add(17, "fxdd", k.passthrough.handler(17, "fbdd", 0, false));
+        t.add(18, "fbdd", k.passthrough.handler(18, "fbdd", 0, false));
+        t.add(19, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(SYS_READV, a, true)));
+        t.add(20, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(SYS_WRITEV, a, false)));
         t.add(3, "f", (task, a) -> k.fds.close((int) a[0]));
-        t.add(257, "fsxo", pass.handler(257, "fsxo", 0, true));
-        t.add(2, "sxo", pass.handler(2, "sxo", 0, true));
-        t.add(8, "fdd", pass.handler(8, "fdd", 0, false));
-        t.add(5, "fx", pass.handler(5, "fp", STAT_SIZE, false));
-        t.add(4, "sx", pass.handler(4, "sp", STAT_SIZE, false));
-        t.add(6, "sx", pass.handler(6, "sp", STAT_SIZE, false));
-        t.add(262, "fsxx", pass.handler(262, "fspx", STAT_SIZE, false));
-        t.add(332, "fsxxx", pass.handler(332, "fsxxp", STATX_SIZE, false));
-        t.add(21, "so", pass.handler(21, "sx", 0, false));
-        t.add(269, "fso", pass.handler(269, "fsx", 0, false));
-        t.add(439, "fsox", pass.handler(439, "fsxx", 0, false));
-        t.add(267, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> pass.call(267, "fsbd", 0, a)));
-        t.add(89, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> pass.call(89, "sbd", 0, a)));
-        t.add(217, "fxd", pass.handler(217, "fbd", 0, false));
-        t.add(78, "fxd", pass.handler(78, "fbd", 0, false));
-        t.add(79, "xd", pass.handler(79, "bd", 0, false));
-        t.add(80, "s", pass.handler(80, "s", 0, false));
-        t.add(81, "f", pass.handler(81, "f", 0, false));
-        t.add(83, "so", pass.handler(83, "sx", 0, false));
-        t.add(258, "fso", pass.handler(258, "fsx", 0, false));
-        t.add(84, "s", pass.handler(84, "s", 0, false));
-        t.add(87, "s", pass.handler(87, "s", 0, false));
-        t.add(263, "fsx", pass.handler(263, "fsx", 0, false));
-        t.add(82, "ss", pass.handler(82, "ss", 0, false));
-        t.add(264, "fsfs", pass.handler(264, "fsfs", 0, false));
-        t.add(316, "fsfsx", pass.handler(316, "fsfsx", 0, false));
-        t.add(86, "ss", pass.handler(86, "ss", 0, false));
-        t.add(265, "fsfsx", pass.handler(265, "fsfsx", 0, false));
-        t.add(88, "ss", pass.handler(88, "ss", 0, false));
-        t.add(266, "sfs", pass.handler(266, "sfs", 0, false));
-        t.add(90, "so", pass.handler(90, "sx", 0, false));
-        t.add(91, "fo", pass.handler(91, "fx", 0, false));
-        t.add(268, "fso", pass.handler(268, "fsx", 0, false));
-        t.add(92, "sdd", pass.handler(92, "sxx", 0, false));
-        t.add(93, "fdd", pass.handler(93, "fxx", 0, false));
-        t.add(94, "sdd", pass.handler(94, "sxx", 0, false));
-        t.add(260, "fsddx", pass.handler(260, "fsxxx", 0, false));
-        t.add(280, "fsxx", pass.handler(280, "fspx", 32, false));
-        t.add(76, "sd", pass.handler(76, "sx", 0, false));
-        t.add(77, "fd", pass.handler(77, "fx", 0, false));
-        t.add(74, "f", pass.handler(74, "f", 0, false));
-        t.add(75, "f", pass.handler(75, "f", 0, false));
-        t.add(73, "fx", pass.handler(73, "fx", 0, false));
-        t.add(285, "fxdd", pass.handler(285, "fxxx", 0, false));
-        t.add(221, "fddd", pass.handler(221, "fxxx", 0, false));
-        t.add(137, "sx", pass.handler(137, "sp", 120, false));
-        t.add(138, "fx", pass.handler(138, "fp", 120, false));
-        t.add(95, "o", pass.handler(95, "x", 0, false));
-        t.add(32, "f", (task, a) -> k.fds.install(pass.call(SYS_DUP, "f", 0, a)));
+        t.add(257, "fsxo", k.passthrough.handler(257, "fsxo", 0, true));
+        t.add(2, "sxo", k.passthrough.handler(2, "sxo", 0, true));
+        t.add(8, "fdd", k.passthrough.handler(8, "fdd", 0, false));
+        t.add(5, "fx", k.passthrough.handler(5, "fp", STAT_SIZE, false));
+        t.add(4, "sx", k.passthrough.handler(4, "sp", STAT_SIZE, false));
+        t.add(6, "sx", k.passthrough.handler(6, "sp", STAT_SIZE, false));
+        t.add(262, "fsxx", k.passthrough.handler(262, "fspx", STAT_SIZE, false));
+        t.add(332, "fsxxx", k.passthrough.handler(332, "fsxxp", STATX_SIZE, false));
+        t.add(21, "so", k.passthrough.handler(21, "sx", 0, false));
+        t.add(269, "fso", k.passthrough.handler(269, "fsx", 0, false));
+        t.add(439, "fsox", k.passthrough.handler(439, "fsxx", 0, false));
+        t.add(267, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(267, "fsbd", 0, a)));
+        t.add(89, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(89, "sbd", 0, a)));
+        t.add(217, "fxd", k.passthrough.handler(217, "fbd", 0, false));
+        t.add(78, "fxd", k.passthrough.handler(78, "fbd", 0, false));
+        t.add(79, "xd", k.passthrough.handler(79, "bd", 0, false));
+        t.add(80, "s", k.passthrough.handler(80, "s", 0, false));
+        t.add(81, "f", k.passthrough.handler(81, "f", 0, false));
+        t.add(83, "so", k.passthrough.handler(83, "sx", 0, false));
+        t.add(258, "fso", k.passthrough.handler(258, "fsx", 0, false));
+        t.add(84, "s", k.passthrough.handler(84, "s", 0, false));
+        t.add(87, "s", k.passthrough.handler(87, "s", 0, false));
+        t.add(263, "fsx", k.passthrough.handler(263, "fsx", 0, false));
+        t.add(82, "ss", k.passthrough.handler(82, "ss", 0, false));
+        t.add(264, "fsfs", k.passthrough.handler(264, "fsfs", 0, false));
+        t.add(316, "fsfsx", k.passthrough.handler(316, "fsfsx", 0, false));
+        t.add(86, "ss", k.passthrough.handler(86, "ss", 0, false));
+        t.add(265, "fsfsx", k.passthrough.handler(265, "fsfsx", 0, false));
+        t.add(88, "ss", k.passthrough.handler(88, "ss", 0, false));
+        t.add(266, "sfs", k.passthrough.handler(266, "sfs", 0, false));
+        t.add(90, "so", k.passthrough.handler(90, "sx", 0, false));
+        t.add(91, "fo", k.passthrough.handler(91, "fx", 0, false));
+        t.add(268, "fso", k.passthrough.handler(268, "fsx", 0, false));
+        t.add(92, "sdd", k.passthrough.handler(92, "sxx", 0, false));
+        t.add(93, "fdd", k.passthrough.handler(93, "fxx", 0, false));
+        t.add(94, "sdd", k.passthrough.handler(94, "sxx", 0, false));
+        t.add(260, "fsddx", k.passthrough.handler(260, "fsxxx", 0, false));
+        t.add(280, "fsxx", k.passthrough.handler(280, "fspx", 32, false));
+        t.add(76, "sd", k.passthrough.handler(76, "sx", 0, false));
+        t.add(77, "fd", k.passthrough.handler(77, "fx", 0, false));
+        t.add(74, "f", k.passthrough.handler(74, "f", 0, false));
+        t.add(75, "f", k.passthrough.handler(75, "f", 0, false));
+        t.add(73, "fx", k.passthrough.handler(73, "fx", 0, false));
+        t.add(285, "fxdd", k.passthrough.handler(285, "fxxx", 0, false));
+        t.add(221, "fddd", k.passthrough.handler(221, "fxxx", 0, false));
+        t.add(137, "sx", k.passthrough.handler(137, "sp", 120, false));
+        t.add(138, "fx", k.passthrough.handler(138, "fp", 120, false));
+        t.add(95, "o", k.passthrough.handler(95, "x", 0, false));
+        t.add(32, "f", (task, a) -> k.fds.install(k.passthrough.call(SYS_DUP, "f", 0, a)));
         t.add(33, "ff", (task, a) -> dup3(a[0], a[1], 0));
         t.add(292, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
         t.add(72, "fdx", this::fcntl);
@@ -142,7 +138,7 @@ final class FileSyscalls {
                 long copy = Host.syscall(Host.SYS_FCNTL, h, cmd, 0);
                 yield k.fds.install(copy, (int) Math.max(0, a[2]));
             }
-            case 5, 6, 7, 36, 37, 38 -> pass.call(72, "fxp", 32, a); // record locks take a struct flock
+            case 5, 6, 7, 36, 37, 38 -> k.passthrough.call(72, "fxp", 32, a); // record locks take a struct flock
             default -> {
                 long r = Host.syscall(Host.SYS_FCNTL, h, cmd, a[2]);
                 if (cmd == F_SETFL && r >= 0) k.fds.refresh(fd);
@@ -163,7 +159,7 @@ final class FileSyscalls {
             default -> -1;
         };
         if (size < 0) return -Errno.ENOTTY;
-        long r = pass.call(16, size == 0 ? "fx" : "fxp", size, a);
+        long r = k.passthrough.call(16, size == 0 ? "fx" : "fxp", size, a);
         if (req == 0x5421 && r >= 0) k.fds.refresh(fd);
         return r;
     }

@@ -22,6 +22,9 @@ public final class Kernel {
     final FdTable fds = new FdTable();
     final Scheduler scheduler;
     final SignalSyscalls signals;
+    /** Host passthrough and blocking-fd waits, shared by the syscall families. */
+    final Passthrough passthrough = new Passthrough(this);
+    final Blocking blocking = new Blocking(this);
     final int pid = (int) ProcessHandle.current().pid();
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
@@ -103,8 +106,9 @@ public final class Kernel {
         }
     }
 
-    void traceEvent(Task task, String what) {
-        if (strace != null) strace.event(task, what);
+    /** An event line for --strace; {@code what} is formatted only when tracing. */
+    void traceEvent(Task task, java.util.function.Supplier<String> what) {
+        if (strace != null) strace.event(task, what.get());
     }
 
     void exitProcess(int status) {

@@ -15,21 +15,19 @@ final class PollSyscalls {
     private static final int SYS_EPOLL_PWAIT = 281, SYS_PIPE2 = 293;
 
     private final Kernel k;
-    private final Passthrough pass;
 
     PollSyscalls(Kernel k) {
         this.k = k;
-        this.pass = new Passthrough(k);
     }
 
     void register(SyscallTable t) {
-        t.add(291, "x", pass.handler(291, "x", 0, true));
-        t.add(213, "d", pass.handler(213, "x", 0, true));
-        t.add(233, "fdfx", pass.handler(233, "fxfp", EPOLL_EVENT_SIZE, false));
+        t.add(291, "x", k.passthrough.handler(291, "x", 0, true));
+        t.add(213, "d", k.passthrough.handler(213, "x", 0, true));
+        t.add(233, "fdfx", k.passthrough.handler(233, "fxfp", EPOLL_EVENT_SIZE, false));
         t.add(281, "fxddxd", (task, a) -> epollWait(task, a));
         t.add(232, "fxdd", (task, a) -> epollWait(task, a));
-        t.add(290, "dx", pass.handler(290, "xx", 0, true));
-        t.add(284, "d", pass.handler(284, "x", 0, true));
+        t.add(290, "dx", k.passthrough.handler(290, "xx", 0, true));
+        t.add(284, "d", k.passthrough.handler(284, "x", 0, true));
         t.add(293, "xx", (task, a) -> pipe(a[0], a[1]));
         t.add(22, "x", (task, a) -> pipe(a[0], 0));
     }

@@ -8,31 +8,29 @@ final class ProcessSyscalls {
     private static final int PR_SET_NAME = 15, PR_GET_NAME = 16;
 
     private final Kernel k;
-    private final Passthrough pass;
 
     ProcessSyscalls(Kernel k) {
         this.k = k;
-        this.pass = new Passthrough(k);
     }
 
     void register(SyscallTable t) {
         t.add(39, "", (task, a) -> k.pid);
-        for (int nr : new int[] {110, 102, 107, 104, 108, 111}) t.add(nr, "", pass.handler(nr, "", 0, false));
-        t.add(109, "dd", pass.handler(109, "xx", 0, false));
-        t.add(121, "d", pass.handler(121, "x", 0, false));
-        t.add(124, "d", pass.handler(124, "x", 0, false));
-        t.add(115, "dx", (task, a) -> pass.call(115, "db", 0, new long[] {a[0], a[1], a[0] * 4, 0, 0, 0}));
-        t.add(63, "x", pass.handler(63, "p", 390, false));
+        for (int nr : new int[] {110, 102, 107, 104, 108, 111}) t.add(nr, "", k.passthrough.handler(nr, "", 0, false));
+        t.add(109, "dd", k.passthrough.handler(109, "xx", 0, false));
+        t.add(121, "d", k.passthrough.handler(121, "x", 0, false));
+        t.add(124, "d", k.passthrough.handler(124, "x", 0, false));
+        t.add(115, "dx", (task, a) -> k.passthrough.call(115, "db", 0, new long[] {a[0], a[1], a[0] * 4, 0, 0, 0}));
+        t.add(63, "x", k.passthrough.handler(63, "p", 390, false));
         t.add(302, "ddxx", (task, a) -> {
             if (a[0] != 0 && a[0] != k.pid) return -Errno.ESRCH;
-            return pass.call(302, "xxpp", 16, new long[] {0, a[1], a[2], a[3], 0, 0});
+            return k.passthrough.call(302, "xxpp", 16, new long[] {0, a[1], a[2], a[3], 0, 0});
         });
-        t.add(97, "dx", pass.handler(97, "xp", 16, false));
-        t.add(160, "dx", pass.handler(160, "xp", 16, false));
-        t.add(98, "dx", pass.handler(98, "xp", 144, false));
-        t.add(99, "x", pass.handler(99, "p", 112, false));
-        t.add(100, "x", pass.handler(100, "p", 32, false));
-        t.add(318, "bdx", pass.handler(318, "bxx", 0, false));
+        t.add(97, "dx", k.passthrough.handler(97, "xp", 16, false));
+        t.add(160, "dx", k.passthrough.handler(160, "xp", 16, false));
+        t.add(98, "dx", k.passthrough.handler(98, "xp", 144, false));
+        t.add(99, "x", k.passthrough.handler(99, "p", 112, false));
+        t.add(100, "x", k.passthrough.handler(100, "p", 32, false));
+        t.add(318, "bdx", k.passthrough.handler(318, "bxx", 0, false));
         t.add(157, "dxxxx", this::prctl);
     }
 

@@ -10,7 +10,17 @@ public final class Registers {
             RBP = 10, RBX = 11, RDX = 12, RAX = 13, RCX = 14, RSP = 15, RIP = 16, EFLAGS = 17, COUNT = 18;
     public static final int FXSAVE_SIZE = 512;
 
+    /** The registers' names, lower case, in the order of the indices above. */
+    private static final java.util.List<String> NAMES = java.util.List.of("r8", "r9", "r10", "r11", "r12", "r13", "r14",
+            "r15", "rdi", "rsi", "rbp", "rbx", "rdx", "rax", "rcx", "rsp", "rip", "eflags");
+
     public final long[] gpr = new long[COUNT];
+
+    /** The index of a register by name ("rax", "r14", "rip", "eflags"), or -1. */
+    public static int index(String name) {
+        return NAMES.indexOf(name);
+    }
+
     public final byte[] fxsave = new byte[FXSAVE_SIZE];
 
     public long get(int i) { return gpr[i]; }

@@ -139,7 +139,7 @@ final class SignalSyscalls {
             if (act.handler == SIG_IGN) continue;
             if (act.handler == SIG_DFL) {
                 if ((DEFAULT_IGNORED & bit(sig)) != 0) continue;
-                k.traceEvent(t, "killed by " + SignalNames.name(sig));
+                k.traceEvent(t, () -> "killed by " + SignalNames.name(sig));
                 k.exitProcess(128 + sig);
                 return;
             }
@@ -173,15 +173,18 @@ final class SignalSyscalls {
         t.signalMask |= act.mask | ((act.flags & SA_NODEFER) != 0 ? 0 : bit(sig));
         t.signalMask &= ~UNBLOCKABLE;
         if ((act.flags & SA_RESETHAND) != 0) actions[sig] = Action.DEFAULT;
-        String origin = info.code() <= 0 ? String.format("si_pid=%d, si_uid=%d", info.pid(), info.uid())
-                : String.format("si_addr=0x%x", info.addr());
-        k.traceEvent(t, String.format("%s {si_signo=%s, si_code=%d, %s}", SignalNames.name(sig), SignalNames.name(sig),
-                info.code(), origin));
+        k.traceEvent(t, () -> {
+            String origin = info.code() <= 0 ? String.format("si_pid=%d, si_uid=%d", info.pid(), info.uid())
+                    : String.format("si_addr=0x%x", info.addr());
+            return String.format("%s {si_signo=%s, si_code=%d, %s}", SignalNames.name(sig), SignalNames.name(sig),
+                    info.code(), origin);
+        });
     }
 
     private long sigreturn(Task t) {
-        long uc = k.machine.registers().get(Registers.RSP);
-        Registers restored = SignalFrame.restore(k.memory, uc, k.machine.registers());
+        Registers current = k.machine.registers();
+        long uc = current.get(Registers.RSP);
+        Registers restored = SignalFrame.restore(k.memory, uc, current);
         t.signalMask = SignalFrame.savedMask(k.memory, uc) & ~UNBLOCKABLE;
         k.machine.setRegisters(restored);
         k.machine.stopAfterSyscall(); // signals unblocked by the restored mask are delivered now

@@ -10,29 +10,25 @@ final class SocketSyscalls {
     private static final int SYS_SOCKETPAIR = 53;
 
     private final Kernel k;
-    private final Passthrough pass;
-    private final Blocking blocking;
 
     SocketSyscalls(Kernel k) {
         this.k = k;
-        this.pass = new Passthrough(k);
-        this.blocking = new Blocking(k);
     }
 
     void register(SyscallTable t) {
-        t.add(41, "ddd", pass.handler(41, "xxx", 0, true));
-        t.add(42, "fbd", pass.handler(42, "fbd", 0, false));
-        t.add(49, "fbd", pass.handler(49, "fbd", 0, false));
-        t.add(50, "fd", pass.handler(50, "fx", 0, false));
-        t.add(48, "fd", pass.handler(48, "fx", 0, false));
-        t.add(54, "fddbd", pass.handler(54, "fxxbx", 0, false));
+        t.add(41, "ddd", k.passthrough.handler(41, "xxx", 0, true));
+        t.add(42, "fbd", k.passthrough.handler(42, "fbd", 0, false));
+        t.add(49, "fbd", k.passthrough.handler(49, "fbd", 0, false));
+        t.add(50, "fd", k.passthrough.handler(50, "fx", 0, false));
+        t.add(48, "fd", k.passthrough.handler(48, "fx", 0, false));
+        t.add(54, "fddbd", k.passthrough.handler(54, "fxxbx", 0, false));
         t.add(55, "fddxx", (task, a) -> withLength(55, a, 3, -1));
         t.add(51, "fxx", (task, a) -> withLength(51, a, 1, -1));
         t.add(52, "fxx", (task, a) -> withLength(52, a, 1, -1));
-        t.add(288, "fxxx", blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(288, a, 1, -1))));
-        t.add(43, "fxx", blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(43, a, 1, -1))));
-        t.add(44, "fbdxbd", blocking.io(Blocking.POLLOUT, pass.handler(44, "fbdxbd", 0, false)));
-        t.add(45, "fxdxxx", blocking.io(Blocking.POLLIN, (task, a) -> withLength(45, a, 4, 1)));
+        t.add(288, "fxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(288, a, 1, -1))));
+        t.add(43, "fxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(43, a, 1, -1))));
+        t.add(44, "fbdxbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler(44, "fbdxbd", 0, false)));
+        t.add(45, "fxdxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> withLength(45, a, 4, 1)));
         t.add(53, "dddx", (task, a) -> socketpair(a));
     }
 

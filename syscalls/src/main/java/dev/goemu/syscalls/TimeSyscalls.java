@@ -17,9 +17,10 @@ final class TimeSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(228, "dx", (task, a) -> passOut(228, a[0], a[1], 16));
-        t.add(229, "dx", (task, a) -> passOut(229, a[0], a[1], 16));
-        t.add(96, "xx", (task, a) -> passOut(96, a[0], a[1], 16));
+        // clock_gettime, clock_getres: the host's clocks are the guest's; the timespec is 16 bytes.
+        t.add(228, "dx", k.passthrough.handler(228, "xp", 16, false));
+        t.add(229, "dx", k.passthrough.handler(229, "xp", 16, false));
+        t.add(96, "xx", this::gettimeofday);
         t.add(201, "x", (task, a) -> {
             long now = System.currentTimeMillis() / 1000;
             if (a[0] != 0) k.memory.writeLong(a[0], now);
@@ -29,14 +30,11 @@ final class TimeSyscalls {
         t.add(230, "ddxx", (task, a) -> sleep(task, (int) a[0], (int) a[1], a[2]));
     }
 
-    /** A call whose second argument points at a struct of {@code size} bytes the host fills (or NULL). */
-    private long passOut(int nr, long first, long ptr, int size) {
-        try (Arena arena = Arena.ofConfined()) {
-            AddressSpace.HostView v = k.memory.view(ptr, size, arena);
-            long r = Host.syscall(nr, first, v.address(), 0);
-            v.copyBack();
-            return r;
-        }
+    /** gettimeofday(tv, tz): the timeval (16 bytes) from the host; the obsolete timezone is UTC, as Linux keeps it. */
+    private long gettimeofday(Task task, long[] a) {
+        long r = k.passthrough.call(96, "px", 16, new long[] {a[0], 0, 0, 0, 0, 0});
+        if (r == 0 && a[1] != 0) k.memory.writeLong(a[1], 0); // struct timezone: two zero ints
+        return r;
     }
 
     private long sleep(Task task, int clock, int flags, long req) {

@@ -120,6 +120,20 @@ class FutexAndSleepTest {
         assertEquals(report.indexOf("execve"), report.lastIndexOf("execve"), "reported once");
     }
 
+    /** The time calls fill guest memory through the host: gettimeofday's timeval at its first argument. */
+    @Test
+    void timeCallsWriteTheGuestStructs() {
+        final int gettimeofday = 96, clockGettime = 228, clockRealtime = 0;
+        tk.memory.writeLong(SCRATCH + 16, -1);
+        assertEquals(0, tk.call(main, gettimeofday, SCRATCH, SCRATCH + 16));
+        long now = System.currentTimeMillis() / 1000;
+        assertTrue(Math.abs(tk.memory.readLong(SCRATCH) - now) <= 2, "tv_sec " + tk.memory.readLong(SCRATCH));
+        assertTrue(tk.memory.readLong(SCRATCH + 8) < 1_000_000, "tv_usec");
+        assertEquals(0, tk.memory.readLong(SCRATCH + 16), "struct timezone: UTC");
+        assertEquals(0, tk.call(main, clockGettime, clockRealtime, SCRATCH + 32));
+        assertTrue(Math.abs(tk.memory.readLong(SCRATCH + 32) - now) <= 2);
+    }
+
     private Task spawn() {
         return tk.kernel.newTask();
     }
