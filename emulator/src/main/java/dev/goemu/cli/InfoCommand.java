@@ -26,7 +26,6 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "info", description = "Describe an x86-64 ELF binary: headers, segments, sections and its Go build and symbol information.")
 final class InfoCommand implements Callable<Integer> {
-    private static final long SHF_COMPRESSED = 0x800;
 
     @Parameters(index = "0", paramLabel = "BINARY", description = "The ELF file to describe.")
     Path binary;
@@ -48,12 +47,19 @@ final class InfoCommand implements Callable<Integer> {
         } catch (GoFormatException e) {
             goError = e.getMessage();
         }
+        Optional<GoBuildInfo> info = Optional.empty();
+        String infoError = null;
+        try {
+            info = GoBuildInfo.read(elf);
+        } catch (GoFormatException e) {
+            infoError = e.getMessage();
+        }
         header(out, elf, go);
         programHeaders(out, elf);
         sections(out, elf);
         linking(out, elf);
-        goInfo(out, elf, go, goError);
-        symbolsAndDebugInfo(out, elf, go);
+        goInfo(out, go, goError, info, infoError);
+        symbolsAndDebugInfo(out, elf, go, info);
         out.flush();
         return 0;
     }
@@ -112,14 +118,8 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
-    private static void goInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, String goError) {
-        Optional<GoBuildInfo> info = Optional.empty();
-        String infoError = null;
-        try {
-            info = GoBuildInfo.read(elf);
-        } catch (GoFormatException e) {
-            infoError = e.getMessage();
-        }
+    private static void goInfo(PrintStream out, Optional<GoSymbols> go, String goError, Optional<GoBuildInfo> info,
+                               String infoError) {
         if (go.isEmpty() && goError == null && info.isEmpty() && infoError == null) {
             out.println("Go:           not a Go binary (no .gopclntab, no .go.buildinfo)");
             return;
@@ -153,7 +153,7 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
-    private static void symbolsAndDebugInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go) {
+    private static void symbolsAndDebugInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, Optional<GoBuildInfo> info) {
         if (elf.symbols().isEmpty()) {
             out.println("Symbols:      none (stripped)" + (go.isPresent()
                     ? "; function names and source lines come from .gopclntab" : ""));
@@ -166,22 +166,22 @@ final class InfoCommand implements Callable<Integer> {
         if (dwarf.isEmpty()) {
             out.println("DWARF:        none");
         } else {
-            boolean info = dwarf.stream().anyMatch(s -> s.name().equals(".debug_info") || s.name().equals(".zdebug_info"));
-            boolean compressed = dwarf.stream().anyMatch(s -> (s.flags() & SHF_COMPRESSED) != 0 || s.name().startsWith(".zdebug_"));
-            out.println("DWARF:        " + (info ? "present" : "partial (no .debug_info)") + ", " + dwarf.size() + " sections"
+            boolean hasInfo = dwarf.stream().anyMatch(s -> s.name().equals(".debug_info") || s.name().equals(".zdebug_info"));
+            boolean compressed = dwarf.stream().anyMatch(s -> (s.flags() & Section.SHF_COMPRESSED) != 0 || s.name().startsWith(".zdebug_"));
+            out.println("DWARF:        " + (hasInfo ? "present" : "partial (no .debug_info)") + ", " + dwarf.size() + " sections"
                     + (compressed ? ", compressed" : ""));
         }
-        if (go.isPresent()) runtimeViews(out, elf, go.get());
+        if (go.isPresent()) runtimeViews(out, elf, go.get(), info);
     }
 
     /** Which of goemu's views of the running runtime this binary allows, and why not the others. */
-    private static void runtimeViews(PrintStream out, ElfFile elf, GoSymbols go) {
+    private static void runtimeViews(PrintStream out, ElfFile elf, GoSymbols go, Optional<GoBuildInfo> info) {
         String views;
         try {
-            RuntimeLayout layout = RuntimeLayout.load(elf, go, GoBuildInfo.read(elf));
+            RuntimeLayout layout = RuntimeLayout.load(elf, go, info);
             views = layout.source().equals("DWARF") ? "all (struct layouts from DWARF)"
                     : "all but the debugger's print, which needs DWARF types (" + layout.source() + ")";
-        } catch (LayoutUnavailableException | GoFormatException e) {
+        } catch (LayoutUnavailableException e) {
             views = "trace-startup without runtime state, debug without print; no --sched-trace or --trace-goroutines ("
                     + e.getMessage() + ")";
         }

@@ -28,6 +28,11 @@ final class CpuRegisters {
         return r;
     }
 
+    /** One general register, by its {@link Registers} index. */
+    static long read(Unicorn cpu, int index) {
+        return cpu.reg(GPR_IDS[index]);
+    }
+
     static void write(Unicorn cpu, Registers r) {
         for (int i = 0; i < Registers.COUNT; i++) cpu.setReg(GPR_IDS[i], r.gpr[i]);
         byte[] fx = r.fxsave;

@@ -271,6 +271,11 @@ public final class Emulator implements Debuggee, AutoCloseable {
     }
 
     @Override
+    public long register(int index) {
+        return CpuRegisters.read(cpu, index);
+    }
+
+    @Override
     public long fsBase() {
         return cpu.reg(X86.FS_BASE);
     }

@@ -9,7 +9,7 @@ public record Section(int index, String name, int type, long flags, long addr, l
             SHT_SYMTAB_SHNDX = 18;
     public static final int SHT_GNU_HASH = 0x6ffffff6, SHT_GNU_VERDEF = 0x6ffffffd, SHT_GNU_VERNEED = 0x6ffffffe,
             SHT_GNU_VERSYM = 0x6fffffff;
-    public static final long SHF_WRITE = 0x1, SHF_ALLOC = 0x2, SHF_EXECINSTR = 0x4;
+    public static final long SHF_WRITE = 0x1, SHF_ALLOC = 0x2, SHF_EXECINSTR = 0x4, SHF_COMPRESSED = 0x800;
 
     /** readelf's letter for sh_flags bit i (bit 3 has no meaning); see "Key to Flags" in {@code readelf -S}. */
     private static final String FLAG_LETTERS = "WAX MSILOGTC";

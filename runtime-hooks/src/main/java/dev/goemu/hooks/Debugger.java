@@ -35,8 +35,6 @@ public final class Debugger {
     private static final Pattern EXAMINE = Pattern.compile("x(?:/(\\d*)([bxgs]?))?");
     /** TERM [+|- NUMBER]: what break *ADDRESS, x and disas take. */
     private static final Pattern EXPRESSION = Pattern.compile("\\s*([^+\\-\\s]+)\\s*(?:([+-])\\s*(\\w+))?\\s*");
-    private static final String[] GPR_NAMES = {"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi",
-            "rbp", "rbx", "rdx", "rax", "rcx", "rsp", "rip", "eflags"};
     private static final String[] GPR_ORDER = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
             "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags"};
 
@@ -162,7 +160,11 @@ public final class Debugger {
 
     /** The running g, from the runtime's TLS slot at fs:-8. */
     private long currentG() {
-        return readOr(guest.fsBase() - 8, 0);
+        try {
+            return guest.currentG();
+        } catch (GuestFault e) {
+            return 0;
+        }
     }
 
     /**
@@ -278,7 +280,7 @@ public final class Debugger {
     private void registers() {
         Registers r = guest().registers();
         for (String name : GPR_ORDER) {
-            long v = r.get(indexOf(name));
+            long v = r.get(Registers.index(name));
             String note = name.equals("rip") ? "  " + symbolic(v) : "";
             out.printf("%-7s 0x%016x %20d%s%n", name, v, v, note);
         }
@@ -496,13 +498,13 @@ public final class Debugger {
             String reg = t.substring(1);
             return switch (reg) {
                 case "fs_base" -> guest().fsBase();
-                case "g" -> guest().readLong(guest.fsBase() - 8);
+                case "g" -> guest().currentG();
                 case "pc" -> currentPc();
                 case "sp" -> sp();
                 default -> {
-                    int i = indexOf(reg);
+                    int i = Registers.index(reg);
                     if (i < 0) throw new CommandException("No register " + t);
-                    yield guest().registers().get(i);
+                    yield guest().register(i);
                 }
             };
         }
@@ -530,17 +532,12 @@ public final class Debugger {
         return (int) n;
     }
 
-    private static int indexOf(String register) {
-        for (int i = 0; i < GPR_NAMES.length; i++) if (GPR_NAMES[i].equals(register)) return i;
-        return -1;
-    }
-
     private long currentPc() {
-        return guest().registers().get(Registers.RIP);
+        return guest().register(Registers.RIP);
     }
 
     private long sp() {
-        return guest.registers().get(Registers.RSP);
+        return guest.register(Registers.RSP);
     }
 
     private long readOr(long address, long otherwise) {

@@ -39,12 +39,6 @@ public final class GoroutineTracer implements AutoCloseable {
     private static final String G = "runtime.g", M = "runtime.m", P = "runtime.p";
     /** {@code lock cmpxchg dword ptr [base + disp], reg} as Capstone prints it. */
     private static final Pattern STATUS_CAS = Pattern.compile("dword ptr \\[(\\w+) \\+ (0x[0-9a-f]+|\\d+)], \\w+");
-    private static final Map<String, Integer> REGISTERS = Map.ofEntries(Map.entry("rax", Registers.RAX),
-            Map.entry("rbx", Registers.RBX), Map.entry("rcx", Registers.RCX), Map.entry("rdx", Registers.RDX),
-            Map.entry("rsi", Registers.RSI), Map.entry("rdi", Registers.RDI), Map.entry("rbp", Registers.RBP),
-            Map.entry("rsp", Registers.RSP), Map.entry("r8", Registers.R8), Map.entry("r9", Registers.R9),
-            Map.entry("r10", Registers.R10), Map.entry("r11", Registers.R11), Map.entry("r12", Registers.R12),
-            Map.entry("r13", Registers.R13), Map.entry("r14", Registers.R14), Map.entry("r15", Registers.R15));
     private static final long ZF = 1 << 6;
     /** Functions that may change g.atomicstatus with their own compare-and-swap (Go 1.26 and later). */
     private static final List<String> INLINE_STATUS_WRITERS = List.of("runtime.reentersyscall", "runtime.exitsyscall",
@@ -156,11 +150,11 @@ public final class GoroutineTracer implements AutoCloseable {
         for (Instruction insn : code(disassembler, f)) {
             if (!insn.mnemonic().equals("lock cmpxchg")) continue;
             Matcher m = STATUS_CAS.matcher(insn.operands());
-            if (!m.matches() || !REGISTERS.containsKey(m.group(1))) continue;
+            if (!m.matches() || Registers.index(m.group(1)) < 0) continue;
             String disp = m.group(2);
             long offset = disp.startsWith("0x") ? Long.parseLong(disp.substring(2), 16) : Long.parseLong(disp);
             if (offset != statusOffset) continue;
-            int base = REGISTERS.get(m.group(1));
+            int base = Registers.index(m.group(1));
             hook(insn.next(), pc -> onInlineStatusCas(base));
         }
     }
@@ -169,10 +163,9 @@ public final class GoroutineTracer implements AutoCloseable {
 
     /** At the entry of casgstatus (newStatus -1: the third argument) or of a preemption transition (newStatus given). */
     private boolean onStatusCall(int newStatus) {
-        Registers r = guest.registers();
-        long gp = r.get(Registers.RAX);
-        int from = (int) r.get(Registers.RBX) & ~GoStatus.SCAN;
-        int to = (newStatus >= 0 ? newStatus : (int) r.get(Registers.RCX)) & ~GoStatus.SCAN;
+        long gp = guest.register(Registers.RAX);
+        int from = (int) guest.register(Registers.RBX) & ~GoStatus.SCAN;
+        int to = (newStatus >= 0 ? newStatus : (int) guest.register(Registers.RCX)) & ~GoStatus.SCAN;
         // From idle or dead is a g being made (newproc1 reports it once it has its goid); copystack is transient.
         if (from == GoStatus.IDLE || from == GoStatus.DEAD || from == GoStatus.COPYSTACK || to == GoStatus.COPYSTACK) {
             return false;
@@ -184,25 +177,25 @@ public final class GoroutineTracer implements AutoCloseable {
 
     /** After a {@code lock cmpxchg} on g.atomicstatus: ZF set means it stored; RAX still holds the old status. */
     private boolean onInlineStatusCas(int baseRegister) {
-        Registers r = guest.registers();
-        if ((r.get(Registers.EFLAGS) & ZF) == 0) return false;
-        long gp = r.get(baseRegister);
+        if ((guest.register(Registers.EFLAGS) & ZF) == 0) return false;
+        long gp = guest.register(baseRegister);
+        long old = guest.register(Registers.RAX);
         guarded(() -> {
             int to = (int) reader.number(gp, G, "atomicstatus") & ~GoStatus.SCAN;
             Integer known = statuses.get(gp);
-            if (known == null || known != to) report(gp, (int) r.get(Registers.RAX) & ~GoStatus.SCAN, to, Optional.empty());
+            if (known == null || known != to) report(gp, (int) old & ~GoStatus.SCAN, to, Optional.empty());
         });
         return false;
     }
 
     private boolean onNewproc1() {
-        long callergp = guest.registers().get(Registers.RBX);
+        long callergp = guest.register(Registers.RBX);
         guarded(() -> creators.put(guest.currentTid(), callergp == 0 ? 0 : reader.number(callergp, G, "goid")));
         return false;
     }
 
     private boolean onNewproc1Return() {
-        long newg = guest.registers().get(Registers.RAX);
+        long newg = guest.register(Registers.RAX);
         Long parent = creators.remove(guest.currentTid());
         guarded(() -> {
             int status = (int) reader.number(newg, G, "atomicstatus") & ~GoStatus.SCAN;
@@ -229,7 +222,7 @@ public final class GoroutineTracer implements AutoCloseable {
 
     /** The M of the thread that runs now (its g from the TLS slot at fs:-8, then g.m) and that M's P; -1 for none. */
     private long[] currentMP() {
-        long g = guest.readLong(guest.fsBase() - 8);
+        long g = guest.currentG();
         long m = g == 0 ? 0 : reader.number(g, G, "m");
         if (m == 0) return new long[] {-1, -1};
         long p = reader.number(m, M, "p");
@@ -237,8 +230,7 @@ public final class GoroutineTracer implements AutoCloseable {
     }
 
     private String waitReason(long gp) {
-        int reason = (int) reader.number(gp, G, "waitreason");
-        return reader.goString(waitReasonStrings + 16L * reason, 64);
+        return reader.waitReason(waitReasonStrings, (int) reader.number(gp, G, "waitreason"));
     }
 
     private void emit(GoroutineEvent event) {

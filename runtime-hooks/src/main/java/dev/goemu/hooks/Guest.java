@@ -20,7 +20,17 @@ public interface Guest {
     /** The current thread's registers. */
     Registers registers();
 
+    /** One general register of the current thread ({@link Registers} index), without reading all of them. */
+    default long register(int index) {
+        return registers().get(index);
+    }
+
     long fsBase();
+
+    /** The current thread's g: the runtime keeps it in the TLS slot at fs:-8 (R14 only in Go code). */
+    default long currentG() {
+        return readLong(fsBase() - 8);
+    }
 
     /** All live threads, in thread-id order. */
     List<ThreadView> threads();

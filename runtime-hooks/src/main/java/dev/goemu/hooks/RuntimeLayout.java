@@ -49,6 +49,8 @@ public final class RuntimeLayout {
     /** Resolved globals: an address, or why there is none. */
     private final Map<String, Resolved> globals = new HashMap<>();
     private boolean witnessesTried;
+    /** Resolved fields by "type path", present or not. */
+    private final Map<String, Optional<Field>> fields = new HashMap<>();
 
     private record Resolved(long address, String problem) {}
 
@@ -111,8 +113,9 @@ public final class RuntimeLayout {
      * "runqhead")}. Fields differ between releases ({@code schedt.needspinning} is new in 1.21): empty if absent.
      */
     public Optional<Field> field(String type, String path) {
-        if (dwarf.isPresent()) return dwarfField(dwarf.get(), type, path);
-        return Optional.ofNullable(table.get().fields.getOrDefault(type, Map.of()).get(path));
+        // The tracers read fields in breakpoint handlers: resolve each path once.
+        return fields.computeIfAbsent(type + " " + path, k -> dwarf.isPresent() ? dwarfField(dwarf.get(), type, path)
+                : Optional.ofNullable(table.get().fields.getOrDefault(type, Map.of()).get(path)));
     }
 
     public boolean has(String type, String path) {

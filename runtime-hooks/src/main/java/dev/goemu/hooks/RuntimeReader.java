@@ -65,6 +65,11 @@ final class RuntimeReader {
         return new String(guest.read(str, (int) Math.min(len, max)), StandardCharsets.UTF_8);
     }
 
+    /** {@code waitReasonStrings[reason]}, from the array of Go strings at {@code table}, as waitReason.String reads it. */
+    String waitReason(long table, int reason) {
+        return goString(table + 16L * reason, 64);
+    }
+
     /** The elements pointer and length of the slice header at {@code address}. */
     long[] slice(long address) {
         return new long[] {guest.readLong(address), guest.readLong(address + 8)};

@@ -121,7 +121,7 @@ public record SchedulerSnapshot(long gomaxprocs, long idleProcs, long threads, l
         /** waitReasonStrings[reason], read from the guest as {@code waitReason.String} does. */
         private String waitReason(RuntimeReader r, int reason) {
             if (waitReasonStrings.isEmpty()) return "wait reason " + reason;
-            String s = r.goString(waitReasonStrings.getAsLong() + 16L * reason, 64);
+            String s = r.waitReason(waitReasonStrings.getAsLong(), reason);
             return s.isEmpty() && reason != 0 ? "unknown wait reason" : s;
         }
 

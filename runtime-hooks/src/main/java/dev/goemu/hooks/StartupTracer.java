@@ -107,8 +107,7 @@ public final class StartupTracer {
             return;
         }
         if (options.depth() <= 0) return;
-        Registers r = guest.registers();
-        List<GoStack.Frame> frames = GoStack.unwind(symbols, guest, pc, r.get(Registers.RSP), options.depth() + 1);
+        List<GoStack.Frame> frames = GoStack.unwind(symbols, guest, pc, guest.register(Registers.RSP), options.depth() + 1);
         for (int d = 1; d < frames.size(); d++) {
             Integer level = MILESTONES.get(frames.get(d).function());
             if (level != null && !frames.get(d).inlined()) {
@@ -133,14 +132,13 @@ public final class StartupTracer {
 
     /** The state worth seeing at some milestones, read from the guest as it is at that function's entry. */
     private void describe(String milestone, long pc) {
-        Registers r = guest.registers();
-        long returnAddress = guest.readLong(r.get(Registers.RSP));
+        long returnAddress = guest.readLong(guest.register(Registers.RSP));
         if (layout != null) {
             switch (milestone) {
                 case "runtime.check" -> describeTls();
                 case "runtime.procresize" -> onReturn.put(returnAddress, tid -> describePs());
                 case "runtime.newproc" -> {
-                    long entry = guest.readLong(r.get(Registers.RAX)); // newproc(fn *funcval): fn.fn is the entry
+                    long entry = guest.readLong(guest.register(Registers.RAX)); // newproc(fn *funcval): fn.fn is the entry
                     onReturn.put(returnAddress, tid -> describeNewGoroutine(entry));
                 }
                 case "runtime.main", "main.main" -> describeCurrentG();
@@ -149,7 +147,7 @@ public final class StartupTracer {
         }
         if (milestone.equals("runtime.newm")) {
             // newm(fn func(), pp *p, id int64): the M's first function; runtime.main's first newm is sysmon's.
-            long fn = r.get(Registers.RAX);
+            long fn = guest.register(Registers.RAX);
             note("newm for " + (fn == 0 ? "an M that will run the scheduler" : functionName(guest.readLong(fn))));
         }
         if (milestone.equals("runtime.newosproc")) {
@@ -184,7 +182,7 @@ public final class StartupTracer {
     /** newproc put the new goroutine in its P's runnext. */
     private void describeNewGoroutine(long entryPc) {
         String entry = functionName(entryPc);
-        long g = currentG();
+        long g = guest.currentG();
         long p = field(field(g, "runtime.g", "m"), "runtime.m", "p");
         long newg = field(p, "runtime.p", "runnext");
         note(String.format("new goroutine %d (g 0x%x) will run %s; it is P%d's runnext", field(newg, "runtime.g", "goid"),
@@ -192,7 +190,7 @@ public final class StartupTracer {
     }
 
     private void describeCurrentG() {
-        long g = currentG();
+        long g = guest.currentG();
         long m = field(g, "runtime.g", "m");
         long p = field(m, "runtime.m", "p");
         note(String.format("running goroutine %d (g 0x%x) on M%d (thread %d), P%s", field(g, "runtime.g", "goid"), g,
@@ -201,11 +199,6 @@ public final class StartupTracer {
 
     private String functionName(long pc) {
         return symbols.function(pc).map(GoFunc::name).orElse(String.format("0x%x", pc));
-    }
-
-    /** The running goroutine, from the TLS slot at fs:-8 (assembly callers may not keep it in R14). */
-    private long currentG() {
-        return guest.readLong(guest.fsBase() - 8);
     }
 
     private long field(long base, String type, String path) {

@@ -19,7 +19,6 @@ import java.util.zip.Inflater;
  * taken as they are.
  */
 final class DebugSections {
-    static final long SHF_COMPRESSED = 0x800;
     private static final int ELFCOMPRESS_ZLIB = 1, ELFCOMPRESS_ZSTD = 2, CHDR_SIZE = 24, ZDEBUG_HEADER = 12;
     /** Far above any Go binary's DWARF; stops a corrupt size field from allocating gigabytes. */
     private static final long MAX_SIZE = 1L << 30;
@@ -45,7 +44,7 @@ final class DebugSections {
     Optional<Compression> compression() {
         Optional<Section> plain = present(".debug_info");
         if (plain.isPresent()) {
-            return Optional.of((plain.get().flags() & SHF_COMPRESSED) != 0 ? Compression.SHF_COMPRESSED : Compression.NONE);
+            return Optional.of((plain.get().flags() & Section.SHF_COMPRESSED) != 0 ? Compression.SHF_COMPRESSED : Compression.NONE);
         }
         return present(".zdebug_info").map(s -> Compression.ZDEBUG);
     }
@@ -56,7 +55,7 @@ final class DebugSections {
         if (plain.isPresent()) {
             Section s = plain.get();
             byte[] raw = contents(s);
-            return Optional.of((s.flags() & SHF_COMPRESSED) != 0 ? fromChdr(s.name(), raw) : raw);
+            return Optional.of((s.flags() & Section.SHF_COMPRESSED) != 0 ? fromChdr(s.name(), raw) : raw);
         }
         return present(".zdebug_" + name).map(s -> fromZdebug(s.name(), contents(s)));
     }

@@ -9,7 +9,7 @@ import java.util.Optional;
  * other ({@code runtime.g} and {@code runtime.m}) cost nothing until followed.
  */
 public final class DwarfType {
-    /** What the DWARF tag says; Go's slices, strings and interfaces are {@link #STRUCT}s (see {@link #goKind()}). */
+    /** What the DWARF tag says; Go's slices, strings and interfaces are {@link #STRUCT}s. */
     public enum Kind { BASE, POINTER, STRUCT, ARRAY, TYPEDEF, FUNC, UNSPECIFIED, OTHER }
 
     private final GoDwarf dwarf;
@@ -42,11 +42,6 @@ public final class DwarfType {
 
     public Kind kind() {
         return kind;
-    }
-
-    /** Go's reflect.Kind for this type (DW_AT_go_kind: 23 slice, 24 string, 25 struct, ...); 0 if not recorded. */
-    public int goKind() {
-        return die.goKind;
     }
 
     /** The size in bytes; a typedef's is its target's, an array without one is count × element size; -1 if unknown. */

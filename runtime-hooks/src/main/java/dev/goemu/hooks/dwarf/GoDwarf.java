@@ -25,7 +25,7 @@ public final class GoDwarf {
             TAG_SUBROUTINE = 0x15, TAG_TYPEDEF = 0x16, TAG_SUBRANGE = 0x21, TAG_BASE = 0x24, TAG_VARIABLE = 0x34,
             TAG_UNSPECIFIED = 0x3b;
     private static final int AT_LOCATION = 0x02, AT_NAME = 0x03, AT_BYTE_SIZE = 0x0b, AT_UPPER_BOUND = 0x2f,
-            AT_COUNT = 0x37, AT_MEMBER_LOCATION = 0x38, AT_TYPE = 0x49, AT_STR_OFFSETS_BASE = 0x72, AT_GO_KIND = 0x2900;
+            AT_COUNT = 0x37, AT_MEMBER_LOCATION = 0x38, AT_TYPE = 0x49, AT_STR_OFFSETS_BASE = 0x72;
     private static final int DW_OP_ADDR = 0x03, DW_OP_PLUS_UCONST = 0x23;
     private static final int UT_COMPILE = 1, UT_PARTIAL = 3;
 
@@ -280,7 +280,7 @@ public final class GoDwarf {
         int end;
         String name;
         long byteSize = -1, count = -1, upperBound = -1, memberLocation = -1;
-        int type = -1, goKind;
+        int type = -1;
         byte[] location;
 
         Die(int offset, int tag, boolean hasChildren) {
@@ -338,7 +338,6 @@ public final class GoDwarf {
                 case AT_BYTE_SIZE -> d.byteSize = constant(c, u, form, a.implicitConsts[i]);
                 case AT_COUNT -> d.count = constant(c, u, form, a.implicitConsts[i]);
                 case AT_UPPER_BOUND -> d.upperBound = constant(c, u, form, a.implicitConsts[i]);
-                case AT_GO_KIND -> d.goKind = (int) constant(c, u, form, a.implicitConsts[i]);
                 case AT_MEMBER_LOCATION -> d.memberLocation = memberLocation(c, u, form, a.implicitConsts[i]);
                 case AT_LOCATION -> {
                     d.location = block(c, u, form);
