@@ -27,12 +27,13 @@ public final class GoProgram {
     public static GoProgram open(Path binary) throws BadBinaryException {
         ElfFile elf = ElfFile.read(binary);
         GoSymbols symbols;
+        Optional<GoBuildInfo> info;
         try {
             symbols = GoSymbols.load(elf).orElseThrow(() -> new BadBinaryException(binary + ": not a Go binary (no .gopclntab)"));
+            info = GoBuildInfo.read(elf);
         } catch (GoFormatException e) {
             throw new BadBinaryException(binary + ": " + e.getMessage());
         }
-        Optional<GoBuildInfo> info = GoBuildInfo.read(elf);
         try {
             return new GoProgram(elf, symbols, info, Optional.of(RuntimeLayout.load(elf, symbols, info)), Optional.empty());
         } catch (LayoutUnavailableException e) {
