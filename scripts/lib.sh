@@ -3,6 +3,7 @@
 
 GOEMU_HOME=${GOEMU_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 GOEMU_UNICORN_VERSION=2.1.4
+GOEMU_UNICORN_SDIST_SHA256=00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff
 GOEMU_CAPSTONE_VERSION=5.0.3
 
 die() { echo "goemu: $*" >&2; exit 1; }
@@ -47,9 +48,50 @@ ensure_wheel_lib() {
   export "$var=$dir/$file"
 }
 
-# Exports GOEMU_UNICORN_LIB, the CPU emulator.
+# Exports GOEMU_UNICORN_LIB, the CPU emulator: the caller's if set (goemu refuses one without its engine patch), else
+# goemu's own engine: Unicorn built for x86 only from the pinned PyPI source distribution with
+# emulator/src/main/unicorn/*.patch applied (docs/ARCHITECTURE.md, "The engine"), into .deps/ on first use. The
+# directory is named after the patch's hash, so a changed patch builds a new engine.
 ensure_unicorn() {
-  ensure_wheel_lib GOEMU_UNICORN_LIB unicorn "$GOEMU_UNICORN_VERSION" unicorn/lib/libunicorn.so.2 ">= 2.1"
+  if [ -n "${GOEMU_UNICORN_LIB:-}" ]; then
+    [ -f "$GOEMU_UNICORN_LIB" ] || die "GOEMU_UNICORN_LIB=$GOEMU_UNICORN_LIB does not exist"
+    export GOEMU_UNICORN_LIB; return
+  fi
+  local patch=$GOEMU_HOME/emulator/src/main/unicorn/unicorn-$GOEMU_UNICORN_VERSION-goemu.patch hash dir
+  hash=$(sha256sum "$patch" | cut -c1-12) || die "cannot read $patch"
+  dir=$GOEMU_HOME/.deps/unicorn-$GOEMU_UNICORN_VERSION-goemu-$hash
+  [ -f "$dir/libunicorn.so.2" ] || _build_unicorn "$patch" "$dir"
+  export GOEMU_UNICORN_LIB=$dir/libunicorn.so.2
+}
+
+# _build_unicorn PATCH DIR: the sdist, checked against its pinned hash, patched and built in a scratch directory,
+# then moved into place whole, so an interrupted build leaves nothing that looks finished.
+_build_unicorn() {
+  local patch=$1 dir=$2 tmp log
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  command -v cmake >/dev/null || apt_install cmake
+  command -v make >/dev/null || apt_install make
+  command -v patch >/dev/null || apt_install patch
+  ensure_gcc
+  echo "goemu: building goemu's Unicorn $GOEMU_UNICORN_VERSION engine (PyPI source + $(basename "$patch")) into $dir; about a minute" >&2
+  tmp=$(mktemp -d "$GOEMU_HOME/.deps/unicorn-build.XXXXXX" 2>/dev/null || { mkdir -p "$GOEMU_HOME/.deps" && mktemp -d "$GOEMU_HOME/.deps/unicorn-build.XXXXXX"; }) \
+    || die "cannot create a build directory under $GOEMU_HOME/.deps"
+  log=$tmp/build.log
+  echo "unicorn==$GOEMU_UNICORN_VERSION --hash=sha256:$GOEMU_UNICORN_SDIST_SHA256" >"$tmp/requirements.txt"
+  if ! { python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: --require-hashes \
+           -r "$tmp/requirements.txt" -d "$tmp" \
+         && tar -xzf "$tmp/unicorn-$GOEMU_UNICORN_VERSION.tar.gz" -C "$tmp" \
+         && patch -p1 -d "$tmp/unicorn-$GOEMU_UNICORN_VERSION/src" <"$patch" \
+         && cmake -S "$tmp/unicorn-$GOEMU_UNICORN_VERSION/src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release \
+              -DUNICORN_ARCH=x86 -DUNICORN_BUILD_TESTS=OFF \
+         && cmake --build "$tmp/build" --target unicorn -j "$(nproc)"; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    die "building Unicorn failed; the whole log is in $log"
+  fi
+  mkdir -p "$dir.new" && cp -L "$tmp/build/libunicorn.so.2" "$dir.new/" && rm -rf "$dir" && mv "$dir.new" "$dir" \
+    || die "cannot install the engine into $dir"
+  rm -rf "$tmp"
 }
 
 # Exports GOEMU_CAPSTONE_LIB, the x86-64 disassembler.

@@ -11,7 +11,6 @@ import dev.goemu.syscalls.Registers;
 import dev.goemu.syscalls.Task;
 import dev.goemu.unicorn.Context;
 import dev.goemu.unicorn.Hook;
-import dev.goemu.unicorn.Preemption;
 import dev.goemu.unicorn.Unicorn;
 import dev.goemu.unicorn.UnicornException;
 import dev.goemu.unicorn.X86;
@@ -30,8 +29,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs one guest process: a single Unicorn engine whose CPU state is switched between guest threads (green
  * threads). A thread runs until it blocks, yields, exits or clones in a syscall, or until its time slice ends:
- * a timer sets a flag that the native block hook turns into a synchronous stop, so a spinning thread cannot
- * starve sysmon or a thread whose sleep has ended. Signals are delivered whenever a thread is about to run.
+ * a timer interrupts the engine at its next block boundary, so a spinning thread cannot starve sysmon or a thread
+ * whose sleep has ended. Signals are delivered whenever a thread is about to run.
  *
  * <p>As a {@link Debuggee} it also pauses at breakpoints and single-steps for the Go-aware tools; those hooks are
  * added only when a tool asks, so {@link #run()} on its own executes with no per-instruction or Java block hooks.
@@ -46,7 +45,6 @@ public final class Emulator implements Debuggee, AutoCloseable {
     private final Kernel kernel;
     private final AddressSpace memory;
     private final SymbolTable symbols;
-    private final Preemption preemption;
     private final Map<Task, Context> contexts = new HashMap<>();
     /** New threads whose registers still need their clone changes (RAX=0, stack, TLS) when first switched in. */
     private final Map<Task, Task.CloneStart> pendingStarts = new HashMap<>();
@@ -127,7 +125,6 @@ public final class Emulator implements Debuggee, AutoCloseable {
             fault = Fault.interrupt(intno, cpu.reg(X86.RIP));
             cpu.stop();
         });
-        this.preemption = cpu.installPreemption();
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "goemu-timeslice");
             t.setDaemon(true);
@@ -138,7 +135,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
     /** A signal the host sent to goemu, for the guest; callable from any thread. */
     public void forwardHostSignal(int sig) {
         kernel.hostSignal(sig);
-        preemption.request(); // the running thread stops soon, so the signal is not left waiting for a slice
+        cpu.interrupt(); // the running thread stops soon, so the signal is not left waiting for a slice
     }
 
     /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if a fault killed it. */
@@ -151,7 +148,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
     private boolean runUntilPause() {
         if (!tickerStarted) {
             tickerStarted = true;
-            ticker.scheduleAtFixedRate(preemption::request, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
+            ticker.scheduleAtFixedRate(cpu::interrupt, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
             current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
         }
         while (!kernel.exited()) {
@@ -165,7 +162,6 @@ public final class Emulator implements Debuggee, AutoCloseable {
             }
             if (kernel.exited()) break;
             stopAfterSyscall = false;
-            preemption.consume();
             if (registersAfterSyscall != null) {
                 CpuRegisters.write(cpu, registersAfterSyscall);
                 registersAfterSyscall = null;

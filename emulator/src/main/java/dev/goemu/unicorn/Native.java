@@ -73,8 +73,9 @@ final class Native {
     static final MethodHandle UC_CONTEXT_REG_READ = handle("uc_context_reg_read",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
 
-    /** Address of uc_emu_stop, stored in the native preemption struct. */
-    static final MemorySegment UC_EMU_STOP_ADDR = LIB.find("uc_emu_stop").orElseThrow();
+    /** goemu_engine_interrupt(uc): goemu's engine patch; only sets flags, so it may be called from any thread. */
+    static final MethodHandle GOEMU_ENGINE_INTERRUPT = handle("goemu_engine_interrupt",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL);
 
     // Upcall signatures.
     static final FunctionDescriptor CB_INSN = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
@@ -101,6 +102,8 @@ final class Native {
 
     /** Locates and version-checks libunicorn once; failures are remembered and rethrown as fresh exceptions. */
     static final class Library {
+        /** What goemu_engine_patch_level must return at least: emulator/src/main/unicorn/*.patch sets it. */
+        static final int PATCH_LEVEL = 1;
         private static SymbolLookup lookup;
         private static String path;
         private static String version;
@@ -147,6 +150,26 @@ final class Native {
             return file;
         }
 
+        /**
+         * goemu needs its engine patch: without it every guest store takes Unicorn's slow path (about 4x slower on
+         * Go code) and stopping the engine from the time-slice timer can run an instruction twice.
+         */
+        private static void requirePatched(SymbolLookup l, String p, String ver) {
+            int level = l.find("goemu_engine_patch_level").map(sym -> {
+                try {
+                    return (int) LINKER.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                } catch (Throwable t) {
+                    throw new UnicornException("goemu_engine_patch_level failed in " + p, t);
+                }
+            }).orElse(0);
+            if (level < PATCH_LEVEL) {
+                throw new UnicornException("Unicorn " + ver + " at " + p + " (goemu.unicorn.lib/GOEMU_UNICORN_LIB) lacks"
+                        + " goemu's engine patch" + (level > 0 ? " level " + PATCH_LEVEL + " (it has " + level + ")" : "")
+                        + ": guest stores would run about 4x slower and time slices would be unsafe; unset"
+                        + " GOEMU_UNICORN_LIB to use the engine ./build.sh builds");
+            }
+        }
+
         private static void load() {
             Path file = locate(System.getProperty("goemu.unicorn.lib"), System.getenv("GOEMU_UNICORN_LIB"));
             String p = file.toString();
@@ -172,6 +195,7 @@ final class Native {
                 throw new UnicornException("Unicorn " + ver + " at " + p + " (" + from + ") is too old: goemu needs >= 2.1"
                         + " (2.0.x is about 3x slower); set GOEMU_UNICORN_LIB to a newer libunicorn.so.2");
             }
+            requirePatched(l, p, ver);
             lookup = l;
             path = p;
             version = ver;

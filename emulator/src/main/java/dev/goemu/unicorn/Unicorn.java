@@ -21,12 +21,12 @@ import java.util.Set;
  * One Unicorn 2 x86-64 engine, bound through java.lang.foreign.
  *
  * <p>Not thread-safe: use an engine from one thread at a time; hooks run on the thread that called {@link #start}.
- * The only call meant for other threads is {@link Preemption#request()}. Every hook is wrapped so that no Java
+ * The only call meant for other threads is {@link #interrupt()}. Every hook is wrapped so that no Java
  * exception reaches native code: a throwing hook stops the engine and its exception is rethrown by {@link #start}.
  * Upcall stubs live in an arena owned by the engine and are freed by {@link #close()}.
  *
- * <p>Library: system property {@code goemu.unicorn.lib}, else env {@code GOEMU_UNICORN_LIB}; Unicorn >= 2.1.
- * Preemption hook library: system property {@code goemu.hooks.lib} (else env {@code GOEMU_HOOKS_LIB}).
+ * <p>Library: system property {@code goemu.unicorn.lib}, else env {@code GOEMU_UNICORN_LIB}: Unicorn 2.1 with goemu's
+ * engine patch ({@code emulator/src/main/unicorn/}), which {@code scripts/lib.sh} builds.
  */
 public final class Unicorn implements AutoCloseable {
     private static final int UC_ARCH_X86 = 4;
@@ -76,7 +76,9 @@ public final class Unicorn implements AutoCloseable {
     private Throwable pending;           // first exception thrown by a hook during the current start()
     private int running;                 // nesting depth of start()
     private boolean closed;
-    private Preemption preemption;
+    /** Guards {@link #interrupt()}, the one call from other threads, against the engine being freed under it. */
+    private final Object interruptLock = new Object();
+    private boolean interruptClosed;
 
     private Unicorn(Arena arena, MemorySegment uc) {
         this.arena = arena;
@@ -144,9 +146,6 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         int err = call(() -> (int) Native.UC_MEM_PROTECT.invokeExact(uc, addr, size, perms));
         check(err, "uc_mem_protect(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
-        // Unicorn 2.1.4 checks READ permission only when it fills a TLB entry, and uc_mem_protect flushes the TLB
-        // only when WRITE or EXEC changes: without this, a page still in the TLB stays readable after losing READ.
-        flushTlb();
     }
 
     /** uc_ctl_flush_tlb: drops the software TLB (the next access to each page re-checks its mapping). */
@@ -416,19 +415,20 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
-     * Installs the native block hook of libgoemu_hooks.so (once; later calls return the same object): after
-     * {@link Preemption#request()} from any thread, the engine stops at the start of the next basic block.
+     * Thread-safe, from any thread: the running engine stops at the start of its next translated block, before the
+     * block's hooks (goemu's engine patch, {@code goemu_engine_interrupt}), so no instruction is cut and no hook runs
+     * twice; {@link #start} then returns normally, RIP at that block. Called while the engine is not running, the
+     * next {@link #start} returns before running anything. Ignored once the engine is closed.
      */
-    public Preemption installPreemption() {
-        checkOpen();
-        if (preemption != null) return preemption;
-        MemorySegment fn = HooksLibrary.preemptHook();
-        MemorySegment state = arena.allocate(Preemption.STATE_SIZE, 8);
-        state.set(ADDRESS, Preemption.STOP_FN_OFFSET, Native.UC_EMU_STOP_ADDR);
-        long h = hookAdd(UC_HOOK_BLOCK, fn, state, 1, 0, 0, "UC_HOOK_BLOCK goemu_preempt_hook");
-        preemption = new Preemption(state, new Hook(this, h));
-        flushCodeIfIdle();
-        return preemption;
+    public void interrupt() {
+        synchronized (interruptLock) {
+            if (interruptClosed) return;
+            try {
+                int ignored = (int) Native.GOEMU_ENGINE_INTERRUPT.invokeExact(uc);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
     }
 
     /** Drops translated code so that a new code/block hook reaches blocks that already ran; not while running. */
@@ -484,6 +484,9 @@ public final class Unicorn implements AutoCloseable {
         if (closed) return;
         if (running > 0) throw new IllegalStateException("Unicorn.close() called while the engine runs (from a hook?)");
         closed = true;
+        synchronized (interruptLock) {
+            interruptClosed = true;
+        }
         for (Context c : contexts) {
             MemorySegment ctx = c.handle();
             int ignored = call(() -> (int) Native.UC_CONTEXT_FREE.invokeExact(ctx));
