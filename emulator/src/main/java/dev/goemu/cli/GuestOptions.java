@@ -15,13 +15,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What every command that starts a guest takes (a picocli mixin): the binary, its arguments, --cpus and --env. */
+/** What every command that starts a guest takes (a picocli mixin): the binary, its arguments, --cpus, --time-slice and --env. */
 final class GuestOptions {
     @Option(names = "--cpus", paramLabel = "N", description = "CPUs the guest sees (sched_getaffinity, runtime.NumCPU). Default: the host's, ${DEFAULT-VALUE}.")
     int cpus = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--time-slice", paramLabel = "DURATION", description = "How long a guest thread may run before goemu "
+            + "switches to another runnable one (Linux's slices are a few ms). Default: ${DEFAULT-VALUE}; at least 10us. Short "
+            + "slices stress the guest's scheduling and goemu's thread switches.")
+    String timeSlice = "2ms";
+
     @Option(names = "--env", paramLabel = "KEY=VALUE", description = "Set a variable in the guest's environment (repeatable); the rest is goemu's own environment.")
     List<String> env = new ArrayList<>();
+
+    /** Shorter slices would spend the run switching: the timer thread cannot wake much more often anyway. */
+    private static final long MIN_TIME_SLICE_NANOS = 10_000;
 
     @Parameters(index = "0", paramLabel = "BINARY", description = "The static Go binary.")
     Path binary;
@@ -54,7 +62,8 @@ final class GuestOptions {
         List<String> argv = new ArrayList<>();
         argv.add(binary.toString());
         argv.addAll(args);
-        return new Emulator.Options(binary, argv, envp, cpus, strace);
+        long slice = RuntimeViews.parseDuration("--time-slice", timeSlice, MIN_TIME_SLICE_NANOS);
+        return new Emulator.Options(binary, argv, envp, cpus, strace, slice);
     }
 
     /** A command body that may refuse or fail the way every goemu command reports it. */

@@ -34,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         return GuestOptions.guarded(() -> {
             if (schedDetail && schedTrace == null) throw new GuestOptions.Refused(2, "--sched-detail needs --sched-trace DURATION");
-            long period = schedTrace == null ? 0 : RuntimeViews.parseDuration("--sched-trace", schedTrace);
+            long period = schedTrace == null ? 0 : RuntimeViews.parseDuration("--sched-trace", schedTrace, RuntimeViews.MIN_PERIOD_NANOS);
             RuntimeViews.Request views = new RuntimeViews.Request(period, schedDetail, Optional.ofNullable(traceGoroutines));
             Emulator.Options options = guest.emulatorOptions(strace ? System.err : null);
             try (Emulator emulator = new Emulator(options)) {

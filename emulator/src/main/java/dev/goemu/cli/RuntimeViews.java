@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  */
 final class RuntimeViews implements AutoCloseable {
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m)");
-    private static final long MIN_PERIOD_NANOS = 1_000_000;
+    static final long MIN_PERIOD_NANOS = 1_000_000;
 
     /** What the user asked for; a period of 0 means no --sched-trace. */
     record Request(long schedPeriodNanos, boolean schedDetail, Optional<Path> goroutineTrace) {
@@ -57,8 +57,8 @@ final class RuntimeViews implements AutoCloseable {
         this.err = err;
     }
 
-    /** Nanoseconds in "500ms", "1s", "2.5s" (also ns, us, m); refuses anything else or less than a millisecond. */
-    static long parseDuration(String option, String text) throws GuestOptions.Refused {
+    /** Nanoseconds in "500ms", "1s", "2.5s" (also ns, us, m); refuses anything else or less than {@code minNanos}. */
+    static long parseDuration(String option, String text, long minNanos) throws GuestOptions.Refused {
         Matcher m = DURATION.matcher(text);
         String wanted = option + " wants a duration such as 500ms, 1s or 2.5s, got '" + text + "'";
         if (!m.matches()) throw new GuestOptions.Refused(2, wanted);
@@ -70,7 +70,10 @@ final class RuntimeViews implements AutoCloseable {
             default -> 60e9;
         };
         double nanos = Double.parseDouble(m.group(1)) * unit;
-        if (nanos < MIN_PERIOD_NANOS) throw new GuestOptions.Refused(2, option + " must be at least 1ms, got '" + text + "'");
+        if (nanos < minNanos) {
+            throw new GuestOptions.Refused(2, option + " must be at least " + (minNanos >= 1_000_000 ? minNanos / 1_000_000 + "ms"
+                    : minNanos / 1000 + "us") + ", got '" + text + "'");
+        }
         return (long) nanos;
     }
 

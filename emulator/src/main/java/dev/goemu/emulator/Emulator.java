@@ -37,9 +37,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Emulator implements Debuggee, AutoCloseable {
     /** How often a running thread is interrupted so the scheduler can switch (Linux's slices are a few ms too). */
-    static final long TIME_SLICE_MICROS = 2000;
+    public static final long DEFAULT_TIME_SLICE_NANOS = 2_000_000;
 
-    public record Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace) {}
+    public record Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace,
+                          long timeSliceNanos) {}
 
     private final Unicorn cpu;
     private final Kernel kernel;
@@ -49,6 +50,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
     /** New threads whose registers still need their clone changes (RAX=0, stack, TLS) when first switched in. */
     private final Map<Task, Task.CloneStart> pendingStarts = new HashMap<>();
     private final ScheduledExecutorService ticker;
+    private final long timeSliceNanos;
     private final long[] resultSlot = new long[1];
     private Task current;
     private boolean inSyscall;
@@ -107,6 +109,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
         ElfFile elf = ElfFile.read(options.binary());
         elf.requireStaticExecutable();
         this.symbols = elf.symbols();
+        this.timeSliceNanos = options.timeSliceNanos();
         this.cpu = Unicorn.openX86_64();
         cpu.setLinuxFpuDefaults();
         this.memory = new AddressSpace(new UnicornMapper(cpu));
@@ -148,7 +151,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
     private boolean runUntilPause() {
         if (!tickerStarted) {
             tickerStarted = true;
-            ticker.scheduleAtFixedRate(cpu::interrupt, TIME_SLICE_MICROS, TIME_SLICE_MICROS, TimeUnit.MICROSECONDS);
+            ticker.scheduleAtFixedRate(cpu::interrupt, timeSliceNanos, timeSliceNanos, TimeUnit.NANOSECONDS);
             current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
         }
         while (!kernel.exited()) {

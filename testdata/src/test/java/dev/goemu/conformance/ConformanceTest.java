@@ -135,6 +135,9 @@ class ConformanceTest {
             c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
             c("numcpu-gomaxprocs").program("numcpu").env("GOMAXPROCS", "3"),
             c("preempt"),
+            // Time slices of 20 us: the engine is interrupted tens of thousands of times while the guest checks
+            // its own state across threads, atomics, locks, channels, syscalls and signals.
+            c("interrupts").goemuOptions("--time-slice", "20us"),
             // The runtime without async preemption (no SIGURG): cooperative scheduling only.
             c("preempt-off").program("goroutines").env("GODEBUG", "asyncpreemptoff=1"),
             c("faults"),

@@ -54,7 +54,8 @@ public final class SchedTraceProbe {
         });
         env.add("GODEBUG=" + godebug);
         int status;
-        try (Emulator emulator = new Emulator(new Emulator.Options(binary, List.of(binary.toString()), env, cpus, null));
+        try (Emulator emulator = new Emulator(new Emulator.Options(binary, List.of(binary.toString()), env, cpus, null,
+                Emulator.DEFAULT_TIME_SLICE_NANOS));
              PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8), true)) {
             List<List<String>> atEntry = new ArrayList<>(List.of(List.of()));
             long[] tracingM = {-1};
