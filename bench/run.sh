@@ -4,7 +4,7 @@
 #
 # Usage: bench/run.sh [-n RUNS] [-t TIMEOUT_S] [SPEC...], SPEC = PROGRAM[:ARG,ARG...] or overhead[:ITERATIONS]
 #   default: hello sha256:4,200 nbody:8000000 pingpong:503,4000000 gcchurn:3 overhead
-#   (each program with these arguments runs 1-1.5 s natively, hello excepted)
+#   (each program with these arguments runs about 1-2 s natively, hello excepted)
 #   e.g. bench/run.sh -n 5 hello sha256:8,50 nbody:1000000
 # Env: BENCH_RUNS (3), BENCH_TIMEOUT (1200 s per run).
 # Targets: goemu/qemu <= 0.5 for sha256, 1.0 nbody, 1.5 pingpong, 2.0 gcchurn; hello <= 0.3 s under goemu.
