@@ -41,7 +41,7 @@ import java.util.stream.Collectors;
  *
  * <p>Each (release, case) pair is a dynamic test named {@code <goversion>/<case>}; {@link #report} prints
  * (and writes to {@code testdata/target/conformance-report.txt}) one line per release:
- * {@code conformance go1.26.8: 28/28 passed}. Outputs of both runs stay in
+ * {@code conformance go1.26.8: 29/29 passed}. Outputs of both runs stay in
  * {@code testdata/target/runs/<goversion>/<case>/}.
  *
  * <p>System properties (set with {@code -D} on the mvn command line):
@@ -113,7 +113,7 @@ class ConformanceTest {
 
     /**
      * The cases. Programs are in testdata/go/&lt;program&gt;/main.go; each runs well under a second natively.
-     * The CPU-bound benchmark programs (sha256, nbody) get small inputs here; bench/run.sh uses big ones.
+     * The benchmark programs (sha256, nbody, pingpong) get small inputs here; bench/run.sh uses big ones.
      */
     static final List<Case> CASES = List.of(
             c("hello"),
@@ -153,7 +153,8 @@ class ConformanceTest {
             // "fatal error: stack overflow" at a 1 MiB limit; the goroutine dump after it has stack addresses.
             c("stackoverflow").stderrHead().exit(2),
             c("sha256").args("2", "10"),
-            c("nbody").args("200000"));
+            c("nbody").args("200000"),
+            c("pingpong").args("503", "20000"));
 
     // ---------------------------------------------------------------------------------------------------
     // Configuration.
