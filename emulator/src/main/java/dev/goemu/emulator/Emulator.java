@@ -119,7 +119,8 @@ public final class Emulator implements Debuggee, AutoCloseable {
         kernel.createMainTask();
         cpu.setReg(X86.RSP, entry.sp());
         cpu.setReg(X86.RIP, entry.pc());
-        cpu.onSyscall(this::onSyscall);
+        // Time syscalls are answered in C, but --strace must see every syscall.
+        cpu.onSyscallWithFastPath(this::onSyscall).setEnabled(options.strace() == null);
         cpu.onInvalidMemory((type, address, size, value) -> {
             fault = Fault.memory(type, address);
             return false;

@@ -76,6 +76,10 @@ final class Native {
     /** goemu_engine_interrupt(uc): goemu's engine patch; only sets flags, so it may be called from any thread. */
     static final MethodHandle GOEMU_ENGINE_INTERRUPT = handle("goemu_engine_interrupt",
             FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL);
+    /** Addresses of what the native SYSCALL hook calls, stored in its struct (see {@link FastSyscalls}). */
+    static final MemorySegment UC_REG_READ_ADDR = symbol("uc_reg_read");
+    static final MemorySegment UC_REG_WRITE_ADDR = symbol("uc_reg_write");
+    static final MemorySegment UC_MEM_WRITE_ADDR = symbol("uc_mem_write");
 
     // Upcall signatures.
     static final FunctionDescriptor CB_INSN = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
@@ -86,9 +90,11 @@ final class Native {
     static final FunctionDescriptor CB_INSN_INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS);
 
     private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
-        MemorySegment sym = LIB.find(name)
-                .orElseThrow(() -> new UnicornException("symbol " + name + " missing in " + Library.path()));
-        return LINKER.downcallHandle(sym, fd, options);
+        return LINKER.downcallHandle(symbol(name), fd, options);
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LIB.find(name).orElseThrow(() -> new UnicornException("symbol " + name + " missing in " + Library.path()));
     }
 
     static String strerror(int code) {

@@ -376,6 +376,24 @@ public final class Unicorn implements AutoCloseable {
         return new Hook(this, hookAdd(UC_HOOK_INSN, stub, MemorySegment.NULL, 1, 0, UC_X86_INS_SYSCALL, "SYSCALL"));
     }
 
+    /**
+     * The SYSCALL hook of libgoemu_hooks.so ({@link FastSyscalls}), enabled: it answers the time syscalls in C and
+     * calls {@code handler} for all others, as {@link #onSyscall} would. Its answers set RCX and R11 as SYSCALL does;
+     * for the others that stays the handler's job.
+     */
+    public FastSyscalls onSyscallWithFastPath(Runnable handler) {
+        MemorySegment stub = upcall(UP_INSN, handler, Native.CB_INSN);
+        MemorySegment state = arena.allocate(FastSyscalls.STATE_SIZE, 8);
+        state.set(ADDRESS, FastSyscalls.JAVA_HOOK_OFFSET, stub);
+        state.set(ADDRESS, FastSyscalls.REG_READ_OFFSET, Native.UC_REG_READ_ADDR);
+        state.set(ADDRESS, FastSyscalls.REG_WRITE_OFFSET, Native.UC_REG_WRITE_ADDR);
+        state.set(ADDRESS, FastSyscalls.MEM_WRITE_OFFSET, Native.UC_MEM_WRITE_ADDR);
+        FastSyscalls fast = new FastSyscalls(state);
+        fast.setEnabled(true);
+        hookAdd(UC_HOOK_INSN, HooksLibrary.syscallHook(), state, 1, 0, UC_X86_INS_SYSCALL, "SYSCALL goemu_syscall_hook");
+        return fast;
+    }
+
     /** UC_HOOK_MEM_INVALID: accesses to unmapped or protected memory (type = a {@link MemType} constant). */
     public Hook onInvalidMemory(MemoryFaultHandler handler) {
         MemorySegment stub = upcall(UP_MEM, handler, Native.CB_MEM_EVENT);

@@ -27,6 +27,11 @@ final class Asm {
         return String.format("%02x %02x %02x %02x", v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
     }
 
+    /** imm64 as 8 little-endian hex bytes (for {@code mov r64, imm64}). */
+    static String imm64(long v) {
+        return imm32((int) v) + " " + imm32((int) (v >>> 32));
+    }
+
     /** Hardware register number (ModRM/REX encoding) of each 64-bit GPR, in X86 id order of {@link #GPRS}. */
     static final int[] GPRS = {X86.RAX, X86.RCX, X86.RDX, X86.RBX, X86.RSP, X86.RBP, X86.RSI, X86.RDI,
             X86.R8, X86.R9, X86.R10, X86.R11, X86.R12, X86.R13, X86.R14, X86.R15};

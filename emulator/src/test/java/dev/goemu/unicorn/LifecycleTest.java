@@ -88,5 +88,10 @@ class LifecycleTest {
         assertEquals(UnicornException.SETUP, e.code());
         e = assertThrows(UnicornException.class, () -> Native.Library.locate("${env.GOEMU_UNICORN_LIB}", "/nope/x.so"));
         assertTrue(e.getMessage().contains("GOEMU_UNICORN_LIB=/nope/x.so does not exist"), e.getMessage());
+        e = assertThrows(UnicornException.class, () -> HooksLibrary.locate(null, null));
+        assertTrue(e.getMessage().startsWith("libgoemu_hooks.so not found: system property goemu.hooks.lib is not set"),
+                e.getMessage());
+        e = assertThrows(UnicornException.class, () -> HooksLibrary.locate("/nope/libgoemu_hooks.so", null));
+        assertTrue(e.getMessage().contains("/nope/libgoemu_hooks.so does not exist"), e.getMessage());
     }
 }

@@ -107,6 +107,7 @@ class SchedViewsTest {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         String classpath = ConformanceTest.JAR + File.pathSeparator + ConformanceTest.MODULE.resolve("target/test-classes");
         List<String> cmd = List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
+                "-Dgoemu.hooks.lib=" + ConformanceTest.REPO.resolve("emulator/target/native/libgoemu_hooks.so"),
                 "-cp", classpath, SchedTraceProbe.class.getName(), probeOut.toString(), Integer.toString(cpus), godebug,
                 b.program(program).toString());
         ConformanceTest.Exec e = ConformanceTest.exec(cmd, new LinkedHashMap<>(System.getenv()), null, OUT, tag, TIMEOUT);
