@@ -156,9 +156,10 @@ public final class Emulator implements Debuggee, AutoCloseable {
             current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
         }
         while (!kernel.exited()) {
+            // Before signals: a handler entered now returns to the breakpoint, which must then be passed, not hit.
+            if (!pausedAt.isEmpty()) passBreakpointOnResume(current);
             if (current.tid != steppingTid) kernel.deliverSignals(current);
             if (kernel.exited()) break;
-            if (!pausedAt.isEmpty()) passBreakpointOnResume(current);
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
