@@ -20,7 +20,7 @@ for a in "$@"; do
   case $a in
     --parallel-engine) parallel=1 ;;
     --quick) quick=1 ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) die "multicore/run.sh: unknown option $a" ;;
     *) tests+=("$a") ;;
   esac
