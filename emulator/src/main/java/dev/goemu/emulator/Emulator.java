@@ -11,6 +11,7 @@ import dev.goemu.syscalls.Registers;
 import dev.goemu.syscalls.Task;
 import dev.goemu.unicorn.Context;
 import dev.goemu.unicorn.Hook;
+import dev.goemu.unicorn.RegisterBatch;
 import dev.goemu.unicorn.Unicorn;
 import dev.goemu.unicorn.UnicornException;
 import dev.goemu.unicorn.X86;
@@ -46,12 +47,11 @@ public final class Emulator implements Debuggee, AutoCloseable {
     private final Kernel kernel;
     private final AddressSpace memory;
     private final SymbolTable symbols;
-    private final Map<Task, Context> contexts = new HashMap<>();
-    /** New threads whose registers still need their clone changes (RAX=0, stack, TLS) when first switched in. */
-    private final Map<Task, Task.CloneStart> pendingStarts = new HashMap<>();
     private final ScheduledExecutorService ticker;
     private final long timeSliceNanos;
     private final long[] resultSlot = new long[1];
+    /** The SYSCALL hook's registers, each set moved in one call: number, six arguments, RIP, RFLAGS in; RAX, RCX, R11 out. */
+    private final RegisterBatch syscallRegs, syscallResult;
     private Task current;
     private boolean inSyscall;
     private boolean stopAfterSyscall;
@@ -119,6 +119,8 @@ public final class Emulator implements Debuggee, AutoCloseable {
         kernel.createMainTask();
         cpu.setReg(X86.RSP, entry.sp());
         cpu.setReg(X86.RIP, entry.pc());
+        this.syscallRegs = cpu.batch(X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.RFLAGS);
+        this.syscallResult = cpu.batch(X86.RAX, X86.RCX, X86.R11);
         // Time syscalls are answered in C, but --strace must see every syscall.
         cpu.onSyscallWithFastPath(this::onSyscall).setEnabled(options.strace() == null);
         cpu.onInvalidMemory((type, address, size, value) -> {
@@ -194,27 +196,30 @@ public final class Emulator implements Debuggee, AutoCloseable {
 
     /** Clone children start from their parent's registers as they are right after the clone syscall. */
     private void adoptNewThreads() {
-        for (Task t : kernel.scheduler().tasks()) {
-            Task.CloneStart start = t.takeCloneStart();
-            if (start == null) continue;
+        for (Task t; (t = kernel.takeNewThread()) != null; ) {
             Context c = cpu.newContext();
             c.save();
-            contexts.put(t, c);
-            pendingStarts.put(t, start);
+            t.setCpuContext(c);
         }
     }
 
+    /** Each thread keeps one Context for its life, so a switch is one save and one restore, with no lookup or allocation. */
     private void switchTo(Task from, Task to) {
         if (from != to) {
+            Context fromContext = (Context) from.cpuContext();
             if (from.state() != Task.State.EXITED) {
-                contexts.computeIfAbsent(from, t -> cpu.newContext()).save();
-            } else {
-                Context dead = contexts.remove(from);
-                if (dead != null) dead.close();
+                if (fromContext == null) {
+                    fromContext = cpu.newContext();
+                    from.setCpuContext(fromContext);
+                }
+                fromContext.save();
+            } else if (fromContext != null) {
+                fromContext.close();
+                from.setCpuContext(null);
             }
-            Context saved = contexts.get(to);
+            Context saved = (Context) to.cpuContext();
             if (saved != null) saved.restore();
-            Task.CloneStart start = pendingStarts.remove(to);
+            Task.CloneStart start = to.takeCloneStart();
             if (start != null) {
                 cpu.setReg(X86.RAX, 0);
                 if (start.stack() != 0) cpu.setReg(X86.RSP, start.stack());
@@ -226,19 +231,21 @@ public final class Emulator implements Debuggee, AutoCloseable {
     }
 
     private void onSyscall() {
-        long rip = cpu.reg(X86.RIP);
+        RegisterBatch in = syscallRegs, out = syscallResult;
+        in.read();
+        long nr = in.get(0);
         inSyscall = true;
         long r;
         try {
-            r = kernel.syscall(current, cpu.reg(X86.RAX), cpu.reg(X86.RDI), cpu.reg(X86.RSI), cpu.reg(X86.RDX),
-                    cpu.reg(X86.R10), cpu.reg(X86.R8), cpu.reg(X86.R9));
+            r = kernel.syscall(current, nr, in.get(1), in.get(2), in.get(3), in.get(4), in.get(5), in.get(6));
         } finally {
             inSyscall = false;
         }
-        if (r != Kernel.BLOCKED) cpu.setReg(X86.RAX, r);
+        out.set(0, r != Kernel.BLOCKED ? r : nr); // a blocked call's result is set when its thread next runs
         // SYSCALL leaves the return address in RCX and the flags in R11; programs may rely on neither, but Linux does it.
-        cpu.setReg(X86.RCX, rip + 2);
-        cpu.setReg(X86.R11, cpu.reg(X86.RFLAGS));
+        out.set(1, in.get(7) + 2);
+        out.set(2, in.get(8));
+        out.write();
         if (stopAfterSyscall || registersAfterSyscall != null) cpu.stop();
     }
 
@@ -287,12 +294,12 @@ public final class Emulator implements Debuggee, AutoCloseable {
         int cur = currentTid();
         for (Task t : kernel.scheduler().tasks()) {
             if (t.state() == Task.State.EXITED) continue;
-            Context c = t.tid == cur ? null : contexts.get(t);
+            Context c = t.tid == cur ? null : (Context) t.cpuContext();
             if (t.tid == cur || c == null) {
                 out.add(new ThreadView(t.tid, t.name(), t.state().name().toLowerCase(), cpu.reg(X86.RIP), cpu.reg(X86.RSP),
                         cpu.reg(X86.FS_BASE), cpu.reg(X86.R14), t.tid == cur));
             } else {
-                Task.CloneStart start = pendingStarts.get(t);
+                Task.CloneStart start = t.cloneStart();
                 long sp = start != null && start.stack() != 0 ? start.stack() : c.reg(X86.RSP);
                 long fs = start != null && start.setTls() ? start.tls() : c.reg(X86.FS_BASE);
                 out.add(new ThreadView(t.tid, t.name(), t.state().name().toLowerCase(), c.reg(X86.RIP), sp, fs, c.reg(X86.R14), false));
@@ -412,7 +419,6 @@ public final class Emulator implements Debuggee, AutoCloseable {
     @Override
     public void close() {
         ticker.shutdownNow();
-        contexts.values().forEach(Context::close);
-        cpu.close();
+        cpu.close(); // frees the threads' contexts too
     }
 }

@@ -45,13 +45,23 @@ final class Native {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
     static final MethodHandle UC_MEM_WRITE = handle("uc_mem_write",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+    // The calls made per syscall and per thread switch take their pointers as raw addresses (JAVA_LONG): a
+    // MemorySegment argument costs a session acquire and release and several checks per call, which were most of
+    // a register access's cost.
+    /** uc_reg_read2(uc, regid, value, size) and uc_reg_write2, pointers as addresses. */
     static final MethodHandle UC_REG_READ2 = handle("uc_reg_read2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
     static final MethodHandle UC_REG_WRITE2 = handle("uc_reg_write2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+    /** uc_reg_read_batch(uc, regids, values, count) and uc_reg_write_batch, pointers as addresses. */
+    static final MethodHandle UC_REG_READ_BATCH = handle("uc_reg_read_batch",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
+    static final MethodHandle UC_REG_WRITE_BATCH = handle("uc_reg_write_batch",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
+    /** uc_emu_start(uc, begin, until, timeout, count), uc as an address. */
     static final MethodHandle UC_EMU_START = handle("uc_emu_start",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-    static final MethodHandle UC_EMU_STOP = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    static final MethodHandle UC_EMU_STOP = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
     /** uc_hook_add(uc, &hh, type, cb, user_data, begin, end, ...): always called with one variadic int (the insn id, or 0). */
     static final MethodHandle UC_HOOK_ADD = handle("uc_hook_add",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
@@ -65,10 +75,11 @@ final class Native {
     static final MethodHandle UC_HOOK_DEL = handle("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     static final MethodHandle UC_CONTEXT_ALLOC = handle("uc_context_alloc",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    /** uc_context_save(uc, context) and uc_context_restore: a memcpy of the CPU state; pointers as addresses. */
     static final MethodHandle UC_CONTEXT_SAVE = handle("uc_context_save",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
     static final MethodHandle UC_CONTEXT_RESTORE = handle("uc_context_restore",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
     static final MethodHandle UC_CONTEXT_FREE = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle UC_CONTEXT_REG_READ = handle("uc_context_reg_read",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
@@ -82,7 +93,8 @@ final class Native {
     static final MemorySegment UC_MEM_WRITE_ADDR = symbol("uc_mem_write");
 
     // Upcall signatures.
-    static final FunctionDescriptor CB_INSN = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
+    /** The SYSCALL hook runs per syscall: its pointers come as addresses, so the upcall allocates no MemorySegment. */
+    static final FunctionDescriptor CB_INSN = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG);
     static final FunctionDescriptor CB_INTR = FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS);
     static final FunctionDescriptor CB_CODE = FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS);
     static final FunctionDescriptor CB_MEM_EVENT =

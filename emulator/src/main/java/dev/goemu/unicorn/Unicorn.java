@@ -52,7 +52,7 @@ public final class Unicorn implements AutoCloseable {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             UP_INSN = l.findVirtual(Unicorn.class, "insnUpcall",
-                    MethodType.methodType(void.class, Runnable.class, MemorySegment.class, MemorySegment.class));
+                    MethodType.methodType(void.class, Runnable.class, long.class, long.class));
             UP_INTR = l.findVirtual(Unicorn.class, "intrUpcall", MethodType.methodType(void.class,
                     InterruptHandler.class, MemorySegment.class, int.class, MemorySegment.class));
             UP_CODE = l.findVirtual(Unicorn.class, "codeUpcall", MethodType.methodType(void.class,
@@ -71,6 +71,7 @@ public final class Unicorn implements AutoCloseable {
     private final MemorySegment uc;     // uc_engine *
     private final MemorySegment scratch; // register values and small memory transfers
     private final MemorySegment sizeBox; // size_t in/out for uc_reg_*2
+    private final long ucAddress, scratchAddress, sizeBoxAddress; // the same, for the calls that take addresses
     private final MemorySegment outBox;  // out-parameters (pointers, hook handles, counts)
     private final Set<Context> contexts = Collections.newSetFromMap(new IdentityHashMap<>());
     private Throwable pending;           // first exception thrown by a hook during the current start()
@@ -83,9 +84,14 @@ public final class Unicorn implements AutoCloseable {
     private Unicorn(Arena arena, MemorySegment uc) {
         this.arena = arena;
         this.uc = uc;
-        this.scratch = arena.allocate(SCRATCH, 16);
-        this.sizeBox = arena.allocate(JAVA_LONG);
+        // Unscoped views of the arena's memory: their accesses skip the shared session's liveness checks. Every
+        // use follows checkOpen(), and the memory lives until close().
+        this.scratch = unscoped(arena.allocate(SCRATCH, 16));
+        this.sizeBox = unscoped(arena.allocate(JAVA_LONG));
         this.outBox = arena.allocate(16, 8);
+        this.ucAddress = uc.address();
+        this.scratchAddress = scratch.address();
+        this.sizeBoxAddress = sizeBox.address();
     }
 
     /** uc_open(UC_ARCH_X86, UC_MODE_64). */
@@ -259,7 +265,7 @@ public final class Unicorn implements AutoCloseable {
         sizeBox.set(JAVA_LONG, 0, 8);
         int err;
         try {
-            err = (int) Native.UC_REG_READ2.invokeExact(uc, regId, scratch, sizeBox);
+            err = (int) Native.UC_REG_READ2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -279,7 +285,7 @@ public final class Unicorn implements AutoCloseable {
         sizeBox.set(JAVA_LONG, 0, 8);
         int err;
         try {
-            err = (int) Native.UC_REG_WRITE2.invokeExact(uc, regId, scratch, sizeBox);
+            err = (int) Native.UC_REG_WRITE2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -295,8 +301,8 @@ public final class Unicorn implements AutoCloseable {
         if (size <= 0 || size > MAX_REG_BYTES) throw new IllegalArgumentException("register size " + size);
         scratch.asSlice(0, MAX_REG_BYTES).fill((byte) 0);
         sizeBox.set(JAVA_LONG, 0, size);
-        int err = call(() -> (int) Native.UC_REG_READ2.invokeExact(uc, regId, scratch, sizeBox));
-        check(err, "uc_reg_read(" + X86.name(regId) + ", " + size + " bytes)");
+        int err = call(() -> (int) Native.UC_REG_READ2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
+        if (err != 0) throw error(err, "uc_reg_read(" + X86.name(regId) + ", " + size + " bytes)");
         return scratch.asSlice(0, size).toArray(JAVA_BYTE);
     }
 
@@ -308,8 +314,8 @@ public final class Unicorn implements AutoCloseable {
         }
         MemorySegment.copy(value, 0, scratch, JAVA_BYTE, 0, value.length);
         sizeBox.set(JAVA_LONG, 0, value.length);
-        int err = call(() -> (int) Native.UC_REG_WRITE2.invokeExact(uc, regId, scratch, sizeBox));
-        check(err, "uc_reg_write(" + X86.name(regId) + ", " + value.length + " bytes)");
+        int err = call(() -> (int) Native.UC_REG_WRITE2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
+        if (err != 0) throw error(err, "uc_reg_write(" + X86.name(regId) + ", " + value.length + " bytes)");
     }
 
     /**
@@ -320,6 +326,40 @@ public final class Unicorn implements AutoCloseable {
         setReg(X86.FPCW, 0x037f);
         setReg(X86.MXCSR, 0x1f80);
         setReg(X86.FPTAG, 0xffff);
+    }
+
+    /**
+     * A fixed list of 8-byte registers (general, RIP, RFLAGS, FS/GS base) read or written with one call: the
+     * SYSCALL hook needs nine of them per syscall. Its memory lives in the engine's arena.
+     */
+    public RegisterBatch batch(int... regIds) {
+        checkOpen();
+        for (int id : regIds) {
+            sizeBox.set(JAVA_LONG, 0, 8);
+            int err = call(() -> (int) Native.UC_REG_READ2.invokeExact(ucAddress, id, scratchAddress, sizeBoxAddress));
+            if (err != 0 || sizeBox.get(JAVA_LONG, 0) != 8) {
+                throw new IllegalArgumentException(X86.name(id) + " is not an 8-byte register");
+            }
+        }
+        int n = regIds.length;
+        MemorySegment ids = arena.allocate(4L * n, 4), values = arena.allocate(8L * n, 8), pointers = arena.allocate(8L * n, 8);
+        for (int i = 0; i < n; i++) {
+            ids.set(JAVA_INT, 4L * i, regIds[i]);
+            pointers.set(JAVA_LONG, 8L * i, values.address() + 8L * i);
+        }
+        return new RegisterBatch(this, n, ids.address(), pointers.address(), unscoped(values));
+    }
+
+    /** uc_reg_read_batch or uc_reg_write_batch ({@code f}) of a {@link RegisterBatch}. */
+    void batchCall(MethodHandle f, long ids, long pointers, int count) {
+        checkOpen();
+        int err;
+        try {
+            err = (int) f.invokeExact(ucAddress, ids, pointers, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (err != 0) throw error(err, f == Native.UC_REG_READ_BATCH ? "uc_reg_read_batch" : "uc_reg_write_batch");
     }
 
     // ---------------------------------------------------------------- running
@@ -341,7 +381,7 @@ public final class Unicorn implements AutoCloseable {
         running++;
         int err;
         try {
-            err = (int) Native.UC_EMU_START.invokeExact(uc, begin, until, 0L, 0L);
+            err = (int) Native.UC_EMU_START.invokeExact(ucAddress, begin, until, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         } finally {
@@ -353,13 +393,18 @@ public final class Unicorn implements AutoCloseable {
             if (err != 0) thrown.addSuppressed(error(err, "uc_emu_start(" + hex(begin) + ") after the hook failed"));
             throw rethrow(thrown);
         }
-        check(err, "uc_emu_start(" + hex(begin) + ")");
+        if (err != 0) throw error(err, "uc_emu_start(" + hex(begin) + ")"); // the message only then: this runs per switch
     }
 
     /** uc_emu_stop. Call it from a hook (synchronous, safe); from another thread it is NOT considered safe. */
     public void stop() {
         checkOpen();
-        int err = call(() -> (int) Native.UC_EMU_STOP.invokeExact(uc));
+        int err;
+        try {
+            err = (int) Native.UC_EMU_STOP.invokeExact(ucAddress);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
         check(err, "uc_emu_stop");
     }
 
@@ -468,12 +513,12 @@ public final class Unicorn implements AutoCloseable {
 
     void contextSave(MemorySegment ctx) {
         checkOpen();
-        check(call(() -> (int) Native.UC_CONTEXT_SAVE.invokeExact(uc, ctx)), "uc_context_save");
+        check(callFast(Native.UC_CONTEXT_SAVE, ctx.address()), "uc_context_save");
     }
 
     void contextRestore(MemorySegment ctx) {
         checkOpen();
-        check(call(() -> (int) Native.UC_CONTEXT_RESTORE.invokeExact(uc, ctx)), "uc_context_restore");
+        check(callFast(Native.UC_CONTEXT_RESTORE, ctx.address()), "uc_context_restore");
     }
 
     long contextReg(MemorySegment ctx, int regId) {
@@ -546,7 +591,7 @@ public final class Unicorn implements AutoCloseable {
 
     // The upcall targets: each catches everything, since an exception escaping into native code kills the JVM.
 
-    private void insnUpcall(Runnable h, MemorySegment ucp, MemorySegment user) {
+    private void insnUpcall(Runnable h, long ucp, long user) {
         try {
             h.run();
         } catch (Throwable t) {
@@ -597,14 +642,27 @@ public final class Unicorn implements AutoCloseable {
             } else if (pending != t) {
                 pending.addSuppressed(t);
             }
-            int ignored = (int) Native.UC_EMU_STOP.invokeExact(uc);
+            int ignored = (int) Native.UC_EMU_STOP.invokeExact(ucAddress);
         } catch (Throwable ignored) {
             // nothing more can be done without letting it reach native code
         }
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed) throw new IllegalStateException("Unicorn engine is closed");
+    }
+
+    private static MemorySegment unscoped(MemorySegment s) {
+        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
+    }
+
+    /** A call f(uc, pointer) of a handle whose pointers are addresses. */
+    private int callFast(MethodHandle f, long pointer) {
+        try {
+            return (int) f.invokeExact(ucAddress, pointer);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     private static void check(int err, String op) {

@@ -89,6 +89,38 @@ class RegistersTest extends EngineTestBase {
         assertEquals(uc.reg(X86.RBX), uc.reg(X86.RFLAGS));
     }
 
+    /** A batch moves its registers in its own order, sees what single reads see, and takes 8-byte registers only. */
+    @Test
+    void registerBatch() {
+        RegisterBatch batch = uc.batch(X86.RDI, X86.R10, X86.RIP, X86.FS_BASE, X86.RFLAGS);
+        uc.setReg(X86.RDI, 0x1111_2222_3333_4444L);
+        uc.setReg(X86.R10, -5);
+        uc.setReg(X86.RIP, CODE + 8);
+        uc.setReg(X86.FS_BASE, DATA);
+        batch.read();
+        assertEquals(0x1111_2222_3333_4444L, batch.get(0));
+        assertEquals(-5, batch.get(1));
+        assertEquals(CODE + 8, batch.get(2));
+        assertEquals(DATA, batch.get(3));
+        assertEquals(uc.reg(X86.RFLAGS), batch.get(4));
+
+        batch.set(0, 7);
+        batch.set(1, 8);
+        batch.set(3, DATA + 0x40);
+        batch.write();
+        assertEquals(7, uc.reg(X86.RDI));
+        assertEquals(8, uc.reg(X86.R10));
+        assertEquals(CODE + 8, uc.reg(X86.RIP), "written back as read");
+        assertEquals(DATA + 0x40, uc.reg(X86.FS_BASE));
+
+        assertThrows(IndexOutOfBoundsException.class, () -> batch.get(5));
+        assertThrows(IllegalArgumentException.class, () -> uc.batch(X86.RAX, X86.EFLAGS));
+        assertThrows(IllegalArgumentException.class, () -> uc.batch(X86.XMM0));
+        uc.close();
+        assertThrows(IllegalStateException.class, batch::read);
+        assertThrows(IllegalStateException.class, () -> batch.get(0));
+    }
+
     @Test
     void fsAndGsBase() {
         uc.write(DATA + 0x10, le(0x1122334455667788L));

@@ -19,7 +19,7 @@ final class Blocking {
             int fd = (int) a[0];
             int h = k.fds.host(fd);
             if (h < 0) return h;
-            if (k.fds.mayBlock(fd) && !ready(h, events)) return k.block(task, Wait.fd(h, events, Wait.NO_DEADLINE, 0));
+            if (k.fds.mayBlock(fd) && !ready(h, events)) return k.block(task, Wait.fd(task, h, events, Wait.NO_DEADLINE, 0));
             return op.call(task, a);
         };
     }

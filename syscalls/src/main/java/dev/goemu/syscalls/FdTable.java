@@ -15,6 +15,8 @@ public final class FdTable {
     private int[] hostFds = new int[64];
     /** Whether an operation on the fd can block the host thread: not a regular file and not O_NONBLOCK. */
     private boolean[] mayBlock = new boolean[64];
+    /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
+    private boolean used;
 
     FdTable() {
         Arrays.fill(hostFds, -1);
@@ -25,8 +27,16 @@ public final class FdTable {
 
     /** The host fd behind a guest fd, or -EBADF. AT_FDCWD passes through for the *at calls. */
     public int host(int guestFd) {
+        used = true;
         if (guestFd == -100) return -100;
         return guestFd >= 0 && guestFd < hostFds.length && hostFds[guestFd] >= 0 ? hostFds[guestFd] : -Errno.EBADF;
+    }
+
+    /** Whether an fd was used since the last call. */
+    boolean takeUsed() {
+        boolean u = used;
+        used = false;
+        return u;
     }
 
     boolean mayBlock(int guestFd) {

@@ -1,6 +1,7 @@
 package dev.goemu.syscalls;
 
 import java.io.PrintStream;
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -38,6 +39,10 @@ public final class Kernel {
     /** The syscall being handled, so a handler that blocks can be re-run with the same arguments. */
     private int currentNr;
     private long[] currentArgs;
+    /** Every call's arguments, reused: handlers do not keep them, and a call that blocks copies them to its task. */
+    private final long[] args = new long[6];
+    /** Clone children whose registers the CPU layer has not yet copied from their parent. */
+    private final ArrayDeque<Task> newThreads = new ArrayDeque<>();
 
     public Kernel(Config config, AddressSpace memory, Machine machine) {
         this.config = config;
@@ -48,7 +53,7 @@ public final class Kernel {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
             @Override public void beforeDecision() { takeHostSignals(); }
-        });
+        }, fds);
         this.signals = new SignalSyscalls(this);
         new MemorySyscalls(this).register(table);
         new ThreadSyscalls(this).register(table);
@@ -72,6 +77,18 @@ public final class Kernel {
         Task t = new Task(nextTid++);
         scheduler.add(t);
         return t;
+    }
+
+    void cloned(Task child) {
+        newThreads.add(child);
+    }
+
+    /**
+     * A thread created since the last call, or null: the CPU layer copies the registers of its parent, which made
+     * the clone call that stopped the CPU, before any other thread runs.
+     */
+    public Task takeNewThread() {
+        return newThreads.poll();
     }
 
     public boolean exited() { return exited; }
@@ -120,7 +137,13 @@ public final class Kernel {
     /** Handles syscall {@code nr} of the running task; returns its result, or {@link #BLOCKED}. */
     public long syscall(Task task, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
         SyscallTable.Entry e = table.get(nr);
-        long[] args = {a0, a1, a2, a3, a4, a5};
+        long[] args = this.args;
+        args[0] = a0;
+        args[1] = a1;
+        args[2] = a2;
+        args[3] = a3;
+        args[4] = a4;
+        args[5] = a5;
         if (e == null) {
             if (reportedUnimplemented.add(nr)) {
                 config.diagnostics().printf("goemu: unimplemented syscall %s (%d) answered ENOSYS%n", SyscallNames.name(nr), nr);
@@ -146,7 +169,8 @@ public final class Kernel {
 
     /** Blocks the calling task; handlers return this value. */
     long block(Task task, Wait wait) {
-        scheduler.block(task, wait, currentNr, currentArgs);
+        if (currentArgs != task.blockedArgs) System.arraycopy(currentArgs, 0, task.blockedArgs, 0, 6);
+        scheduler.block(task, wait, currentNr);
         return BLOCKED;
     }
 }

@@ -46,7 +46,7 @@ final class PollSyscalls {
         }
         if (r != 0 || timeoutMs == 0) return r;
         long deadline = timeoutMs < 0 ? Wait.NO_DEADLINE : Wait.after(timeoutMs * 1_000_000L);
-        return k.block(task, Wait.fd(ep, Blocking.POLLIN, deadline, 0));
+        return k.block(task, Wait.fd(task, ep, Blocking.POLLIN, deadline, 0));
     }
 
     private long pipe(long fdsAddr, long flags) {

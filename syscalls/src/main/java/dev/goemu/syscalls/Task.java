@@ -7,13 +7,22 @@ public final class Task {
     public final int tid;
     State state = State.RUNNABLE;
     Wait wait;
+    /** The one Wait this task reuses for every wait (see Wait.until). */
+    final Wait waitSlot = new Wait();
     /** The syscall this task is blocked in, re-run when its fd becomes ready. */
     int blockedNr;
-    long[] blockedArgs;
+    final long[] blockedArgs = new long[6];
     /** A syscall result to put in RAX when the task next runs. */
     private long result;
     private boolean resultPending;
     boolean yielded;
+    /** Where the scheduler keeps it, so that no decision searches: in the run queue; its futex bucket's FIFO
+     *  neighbours; its index in the deadline heap and among the fd waiters (-1: not there). */
+    boolean queued;
+    Task futexPrev, futexNext;
+    int deadlineIndex = -1, fdIndex = -1;
+    /** The CPU layer's saved registers while the thread is off the CPU; opaque to the kernel. */
+    private Object cpuContext;
 
     long signalMask;
     /** Signals sent to this thread and not yet delivered, bit (sig-1), and why each was sent. */
@@ -56,12 +65,19 @@ public final class Task {
 
     void startAsClone(CloneStart start) { cloneStart = start; }
 
-    /** The clone request, once, for the CPU layer to build this task's initial registers. */
+    /** The clone request, once, for the CPU layer to apply as this task first runs. */
     public CloneStart takeCloneStart() {
         CloneStart s = cloneStart;
         cloneStart = null;
         return s;
     }
+
+    /** The clone request not yet applied, or null. */
+    public CloneStart cloneStart() { return cloneStart; }
+
+    public Object cpuContext() { return cpuContext; }
+
+    public void setCpuContext(Object context) { cpuContext = context; }
 
     @Override
     public String toString() {

@@ -53,6 +53,7 @@ final class ThreadSyscalls {
         Task child = k.newTask();
         child.signalMask = parent.signalMask;
         child.startAsClone(new Task.CloneStart(stack, tls, (flags & CLONE_SETTLS) != 0));
+        k.cloned(child);
         if ((flags & CLONE_PARENT_SETTID) != 0) k.memory.writeInt(ptid, child.tid);
         if ((flags & CLONE_CHILD_SETTID) != 0) k.memory.writeInt(ctid, child.tid);
         if ((flags & CLONE_CHILD_CLEARTID) != 0) child.clearChildTid = ctid;
@@ -92,7 +93,7 @@ final class ThreadSyscalls {
                     if (cmd == FUTEX_WAIT) deadline = Wait.after(ns);
                     else deadline = (op & FUTEX_CLOCK_REALTIME) != 0 ? TimeSyscalls.realtimeToDeadline(ns) : ns;
                 }
-                return k.block(task, Wait.futex(addr, bitset, deadline));
+                return k.block(task, Wait.futex(task, addr, bitset, deadline));
             }
             case FUTEX_WAKE, FUTEX_WAKE_BITSET -> {
                 int bitset = cmd == FUTEX_WAKE ? -1 : (int) a[5];

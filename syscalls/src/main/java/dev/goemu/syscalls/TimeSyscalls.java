@@ -44,7 +44,7 @@ final class TimeSyscalls {
         if ((flags & TIMER_ABSTIME) == 0) deadline = Wait.after(ns);
         else deadline = clock == CLOCK_REALTIME ? realtimeToDeadline(ns) : ns;
         if (deadline <= System.nanoTime()) return 0;
-        return k.block(task, Wait.until(deadline, 0));
+        return k.block(task, Wait.until(task, deadline, 0));
     }
 
     /** A struct timespec as nanoseconds, or -1 if invalid. */

@@ -1,6 +1,6 @@
 package dev.goemu.syscalls;
 
-/** What a blocked task waits for; whichever comes first wakes it. */
+/** What a blocked task waits for; whichever comes first wakes it. Each task reuses its own, so blocking allocates nothing. */
 final class Wait {
     static final long NO_DEADLINE = Long.MAX_VALUE;
 
@@ -14,22 +14,31 @@ final class Wait {
     int hostFd = -1;
     short events;
 
-    static Wait until(long deadline, long timeoutResult) {
-        Wait w = new Wait();
+    boolean isFutex() {
+        return futexBitset != 0; // FUTEX_WAIT's bitset is never 0
+    }
+
+    /** The task's wait, reset to a deadline only; the task is running, so its previous wait is over. */
+    static Wait until(Task t, long deadline, long timeoutResult) {
+        Wait w = t.waitSlot;
         w.deadline = deadline;
         w.timeoutResult = timeoutResult;
+        w.futexAddr = 0;
+        w.futexBitset = 0;
+        w.hostFd = -1;
+        w.events = 0;
         return w;
     }
 
-    static Wait futex(long addr, int bitset, long deadline) {
-        Wait w = until(deadline, -Errno.ETIMEDOUT);
+    static Wait futex(Task t, long addr, int bitset, long deadline) {
+        Wait w = until(t, deadline, -Errno.ETIMEDOUT);
         w.futexAddr = addr;
         w.futexBitset = bitset;
         return w;
     }
 
-    static Wait fd(int hostFd, short events, long deadline, long timeoutResult) {
-        Wait w = until(deadline, timeoutResult);
+    static Wait fd(Task t, int hostFd, short events, long deadline, long timeoutResult) {
+        Wait w = until(t, deadline, timeoutResult);
         w.hostFd = hostFd;
         w.events = events;
         return w;

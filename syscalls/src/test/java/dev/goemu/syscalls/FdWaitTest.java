@@ -29,6 +29,25 @@ class FdWaitTest {
         assertEquals(-Errno.EBADF, tk.call(reader, CLOSE, rd));
     }
 
+    /**
+     * While other threads run, fds are polled after the guest used one and otherwise at most every
+     * FD_POLL_INTERVAL: readiness from outside the guest (here the host writes the pipe) is seen within that.
+     */
+    @Test
+    void readinessFromOutsideIsSeenWithinThePollInterval() throws InterruptedException {
+        assertEquals(0, tk.call(reader, PIPE2, SCRATCH, 0));
+        int rd = tk.memory.readInt(SCRATCH), wr = tk.memory.readInt(SCRATCH + 4);
+        int hostWr = tk.kernel.fds.host(wr);
+        assertEquals(Kernel.BLOCKED, tk.call(reader, READ, rd, SCRATCH + 100, 16));
+        assertSame(writer, sched.next(null), "the reader waits");
+        tk.memory.write(SCRATCH + 200, "pong".getBytes());
+        assertEquals(4, Host.syscall(Host.SYS_WRITE, hostWr, tk.memory.segment(SCRATCH + 200, 4).address(), 4));
+        Thread.sleep(Scheduler.FD_POLL_INTERVAL / 1_000_000 + 1);
+        assertSame(reader, sched.next(writer), "woken, the reader runs before the writer, whose slice ended");
+        assertEquals(4, TestKernel.result(reader));
+        assertEquals("pong", new String(tk.memory.read(SCRATCH + 100, 4)));
+    }
+
     @Test
     void epollWaitSleepsUntilTimeoutOrEvent() {
         int ep = (int) tk.call(reader, EPOLL_CREATE1, 0x80000);

@@ -42,6 +42,80 @@ class FutexAndSleepTest {
         assertEquals(-Errno.EINVAL, tk.call(main, FUTEX, SCRATCH, WAIT_BITSET, 0, 0, 0, 0));
     }
 
+    /** More addresses than hash buckets, several waiters each: a wake finds its own address's waiters, oldest first. */
+    @Test
+    void wakesFindTheirAddressOldestFirst() {
+        int addresses = 300, perAddress = 3;
+        Task[][] waiters = new Task[addresses][perAddress];
+        for (int round = 0; round < perAddress; round++) {
+            for (int i = 0; i < addresses; i++) {
+                waiters[i][round] = spawn();
+                assertEquals(Kernel.BLOCKED, tk.call(waiters[i][round], FUTEX, SCRATCH + 4L * i, WAIT_PRIVATE, 0, 0));
+            }
+        }
+        for (int i = 0; i < addresses; i += 2) {
+            assertEquals(2, tk.call(main, FUTEX, SCRATCH + 4L * i, WAKE_PRIVATE, 2));
+            assertEquals(Task.State.RUNNABLE, waiters[i][0].state());
+            assertEquals(Task.State.RUNNABLE, waiters[i][1].state());
+            assertEquals(Task.State.BLOCKED, waiters[i][2].state(), "the newest waiter stays");
+            assertEquals(Task.State.BLOCKED, waiters[i + 1][0].state(), "other addresses stay");
+        }
+        for (int i = 0; i < addresses; i++) {
+            assertEquals(i % 2 == 0 ? 1 : perAddress, tk.call(main, FUTEX, SCRATCH + 4L * i, WAKE_PRIVATE, Integer.MAX_VALUE));
+        }
+        assertSame(main, sched.next(null));
+        for (int i = 0; i < addresses; i += 2) {
+            assertSame(waiters[i][0], sched.next(null), "woken tasks run in the order they were woken");
+            assertSame(waiters[i][1], sched.next(null));
+        }
+    }
+
+    /** A waiter that timed out, was interrupted or exited is no longer there for a wake to count. */
+    @Test
+    void aWaiterThatLeftIsNotWokenAgain() {
+        Task timed = spawn(), exiting = spawn(), waiting = spawn();
+        tk.writeTimespec(SCRATCH + 64, 1_000_000);
+        assertEquals(Kernel.BLOCKED, tk.call(timed, FUTEX, SCRATCH, WAIT_PRIVATE, 0, SCRATCH + 64));
+        assertEquals(Kernel.BLOCKED, tk.call(exiting, FUTEX, SCRATCH, WAIT_PRIVATE, 0, 0));
+        assertEquals(Kernel.BLOCKED, tk.call(waiting, FUTEX, SCRATCH, WAIT_PRIVATE, 0, 0));
+        sched.exit(exiting);
+        sleepMillis(3);
+        assertSame(main, sched.next(null));
+        assertEquals(-Errno.ETIMEDOUT, TestKernel.result(timed));
+        assertEquals(1, tk.call(main, FUTEX, SCRATCH, WAKE_PRIVATE, 3), "only the one still waiting");
+        assertEquals(0, TestKernel.result(waiting));
+        assertEquals(0, tk.call(main, FUTEX, SCRATCH, WAKE_PRIVATE, 3));
+    }
+
+    /**
+     * Deadlines that have all passed wake in deadline order, whatever order the waits began in and whichever
+     * waits a futex wake took out first: the deadline heap stays ordered through removals.
+     */
+    @Test
+    void passedDeadlinesWakeInDeadlineOrder() {
+        int n = 200;
+        java.util.Random random = new java.util.Random(42);
+        long base = System.nanoTime() - 1_000_000_000L;
+        java.util.List<Integer> order = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) order.add(i);
+        java.util.Collections.shuffle(order, random);
+        Task[] byDeadline = new Task[n];
+        for (int i : order) {
+            byDeadline[i] = spawn();
+            long addr = SCRATCH + 4L * (i % 2); // even deadlines wait at SCRATCH, odd ones at SCRATCH + 4
+            tk.writeTimespec(SCRATCH + 64, base + 1000L * i);
+            assertEquals(Kernel.BLOCKED, tk.call(byDeadline[i], FUTEX, addr, WAIT_BITSET, 0, SCRATCH + 64, 0, -1));
+        }
+        assertEquals(n / 2, tk.call(main, FUTEX, SCRATCH + 4, WAKE_PRIVATE, n), "the odd ones leave the heap early");
+        for (int i = 1; i < n; i += 2) assertEquals(0, TestKernel.result(byDeadline[i]));
+        assertSame(main, sched.next(null));
+        for (int i : order) if (i % 2 == 1) assertSame(byDeadline[i], sched.next(null), "woken first, in the order they waited");
+        for (int i = 0; i < n; i += 2) {
+            assertSame(byDeadline[i], sched.next(null), "deadline " + i);
+            assertEquals(-Errno.ETIMEDOUT, TestKernel.result(byDeadline[i]));
+        }
+    }
+
     @Test
     void relativeTimeoutEndsWithEtimedout() {
         tk.writeTimespec(SCRATCH + 64, 30_000_000);
@@ -132,6 +206,14 @@ class FutexAndSleepTest {
         assertEquals(0, tk.memory.readLong(SCRATCH + 16), "struct timezone: UTC");
         assertEquals(0, tk.call(main, clockGettime, clockRealtime, SCRATCH + 32));
         assertTrue(Math.abs(tk.memory.readLong(SCRATCH + 32) - now) <= 2);
+    }
+
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private Task spawn() {
