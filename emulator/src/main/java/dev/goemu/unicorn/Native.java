@@ -27,51 +27,99 @@ final class Native {
     // Calls that never run guest code or hooks are "critical" (no thread-state transition, heap arrays allowed).
     private static final Linker.Option CRITICAL = Linker.Option.critical(true);
 
-    static final MethodHandle UC_OPEN = handle("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    static final MethodHandle UC_CLOSE = handle("uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle UC_STRERROR = handle("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), CRITICAL);
-    static final MethodHandle UC_MEM_MAP = handle("uc_mem_map",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    static final MethodHandle UC_MEM_MAP_PTR = handle("uc_mem_map_ptr",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
-    static final MethodHandle UC_MEM_UNMAP = handle("uc_mem_unmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    static final MethodHandle UC_MEM_PROTECT = handle("uc_mem_protect",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    static final MethodHandle UC_MEM_REGIONS = handle("uc_mem_regions",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-    static final MethodHandle UC_FREE = handle("uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle UC_MEM_READ = handle("uc_mem_read",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
-    static final MethodHandle UC_MEM_WRITE = handle("uc_mem_write",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
-    static final MethodHandle UC_REG_READ2 = handle("uc_reg_read2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
-    static final MethodHandle UC_REG_WRITE2 = handle("uc_reg_write2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
-    static final MethodHandle UC_EMU_START = handle("uc_emu_start",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-    static final MethodHandle UC_EMU_STOP = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // One holder class per call: the JVM initialises (links) each on its first use, so a run pays only for the calls
+    // it makes. Linking costs start-up several ms per call (the JDK generates code for it); a hello world uses 14 of 24.
+    static final class UcOpen {
+        static final MethodHandle H = handle("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+    static final class UcClose {
+        static final MethodHandle H = handle("uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    static final class UcStrerror {
+        static final MethodHandle H = handle("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), CRITICAL);
+    }
+    static final class UcMemMap {
+        static final MethodHandle H = handle("uc_mem_map",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
+    static final class UcMemMapPtr {
+        static final MethodHandle H = handle("uc_mem_map_ptr",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
+    }
+    static final class UcMemUnmap {
+        static final MethodHandle H = handle("uc_mem_unmap",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+    static final class UcMemProtect {
+        static final MethodHandle H = handle("uc_mem_protect",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
+    static final class UcMemRegions {
+        static final MethodHandle H = handle("uc_mem_regions",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+    static final class UcFree {
+        static final MethodHandle H = handle("uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    static final class UcMemRead {
+        static final MethodHandle H = handle("uc_mem_read",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+    }
+    static final class UcMemWrite {
+        static final MethodHandle H = handle("uc_mem_write",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+    }
+    static final class UcRegRead2 {
+        static final MethodHandle H = handle("uc_reg_read2",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
+    }
+    static final class UcRegWrite2 {
+        static final MethodHandle H = handle("uc_reg_write2",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
+    }
+    static final class UcEmuStart {
+        static final MethodHandle H = handle("uc_emu_start",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    }
+    static final class UcEmuStop {
+        static final MethodHandle H = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
     /** uc_hook_add(uc, &hh, type, cb, user_data, begin, end, ...): always called with one variadic int (the insn id, or 0). */
-    static final MethodHandle UC_HOOK_ADD = handle("uc_hook_add",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
-            Linker.Option.firstVariadicArg(7));
+    static final class UcHookAdd {
+        static final MethodHandle H = handle("uc_hook_add",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
+                Linker.Option.firstVariadicArg(7));
+    }
     /** uc_ctl(uc, control, ...): always called with one variadic int (the argument, or an ignored 0). */
-    static final MethodHandle UC_CTL = handle("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
+    static final class UcCtl {
+        static final MethodHandle H = handle("uc_ctl",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    }
     /** uc_ctl(uc, control, uint64, uint64) */
-    static final MethodHandle UC_CTL_2L = handle("uc_ctl",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    static final MethodHandle UC_HOOK_DEL = handle("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    static final MethodHandle UC_CONTEXT_ALLOC = handle("uc_context_alloc",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    static final MethodHandle UC_CONTEXT_SAVE = handle("uc_context_save",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    static final MethodHandle UC_CONTEXT_RESTORE = handle("uc_context_restore",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    static final MethodHandle UC_CONTEXT_FREE = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle UC_CONTEXT_REG_READ = handle("uc_context_reg_read",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+    static final class UcCtl2L {
+        static final MethodHandle H = handle("uc_ctl",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG),
+                Linker.Option.firstVariadicArg(2));
+    }
+    static final class UcHookDel {
+        static final MethodHandle H = handle("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+    static final class UcContextAlloc {
+        static final MethodHandle H = handle("uc_context_alloc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+    static final class UcContextSave {
+        static final MethodHandle H = handle("uc_context_save", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+    static final class UcContextRestore {
+        static final MethodHandle H = handle("uc_context_restore", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+    static final class UcContextFree {
+        static final MethodHandle H = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    static final class UcContextRegRead {
+        static final MethodHandle H = handle("uc_context_reg_read",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+    }
 
     /** Address of uc_emu_stop, stored in the native preemption struct. */
     static final MemorySegment UC_EMU_STOP_ADDR = LIB.find("uc_emu_stop").orElseThrow();
@@ -92,7 +140,7 @@ final class Native {
 
     static String strerror(int code) {
         try {
-            MemorySegment s = (MemorySegment) UC_STRERROR.invokeExact(code);
+            MemorySegment s = (MemorySegment) UcStrerror.H.invokeExact(code);
             return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0);
         } catch (Throwable t) {
             return "?";
