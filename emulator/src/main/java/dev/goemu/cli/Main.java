@@ -44,8 +44,8 @@ public final class Main {
     }
 
     private static int dispatch(List<String> args) throws GuestOptions.Refused, BadBinaryException {
-        String first = args.isEmpty() ? null : args.getFirst();
-        if (first == null) throw new GuestOptions.Refused(2, "missing command: try 'goemu run BINARY [ARGS...]' or 'goemu --help'");
+        if (args.isEmpty()) throw new GuestOptions.Refused(2, "missing command: try 'goemu run BINARY [ARGS...]' or 'goemu --help'");
+        String first = args.getFirst();
         switch (first) {
             case "-h", "--help" -> {
                 printHelp(System.out);
