@@ -88,9 +88,12 @@ prepare_launch() {
   (cd "$GOEMU_HOME/testdata/go" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -o "$train" ./goroutines) \
     || die "go build of the AOT training program failed"
   goemu_java "$JAVA_HOME" "$GOEMU_UNICORN_LIB" "${GOEMU_CAPSTONE_LIB:-}"
-  if ! "${goemu_java_cmd[0]}" -XX:AOTCacheOutput="$GOEMU_AOT_CACHE" "${goemu_java_cmd[@]:1}" run "$train" >"$log" 2>&1 </dev/null; then
+  # Written aside and renamed, so that a goemu starting meanwhile never maps half a cache.
+  if "${goemu_java_cmd[0]}" -XX:AOTCacheOutput="$GOEMU_AOT_CACHE.new" "${goemu_java_cmd[@]:1}" run "$train" >"$log" 2>&1 </dev/null; then
+    mv "$GOEMU_AOT_CACHE.new" "$GOEMU_AOT_CACHE"
+  else
     echo "goemu: warning: no AOT cache (start-up about 0.2 s slower); see $log" >&2
-    rm -f "$GOEMU_AOT_CACHE"
+    rm -f "$GOEMU_AOT_CACHE.new"
   fi
 }
 
