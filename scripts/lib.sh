@@ -6,6 +6,12 @@ GOEMU_UNICORN_VERSION=2.1.4
 GOEMU_UNICORN_SDIST_SHA256=00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff
 GOEMU_CAPSTONE_VERSION=5.0.3
 
+# What build.sh found for ./goemu (JAVA_HOME, GOEMU_UNICORN_LIB, GOEMU_CAPSTONE_LIB, one a line), so that a run need
+# not look again, and the JDK's AOT cache it made from a training run (JDK 25 and newer).
+GOEMU_JAR=$GOEMU_HOME/emulator/target/goemu.jar
+GOEMU_FOUND=$GOEMU_HOME/emulator/target/found.txt
+GOEMU_AOT_CACHE=$GOEMU_HOME/emulator/target/goemu.aot
+
 die() { echo "goemu: $*" >&2; exit 1; }
 
 # Java major version of a JDK home, or 0.
@@ -57,11 +63,17 @@ ensure_unicorn() {
     [ -f "$GOEMU_UNICORN_LIB" ] || die "GOEMU_UNICORN_LIB=$GOEMU_UNICORN_LIB does not exist"
     export GOEMU_UNICORN_LIB; return
   fi
-  local patch=$GOEMU_HOME/emulator/src/main/unicorn/unicorn-$GOEMU_UNICORN_VERSION-goemu.patch hash dir
-  hash=$(sha256sum "$patch" | cut -c1-12) || die "cannot read $patch"
-  dir=$GOEMU_HOME/.deps/unicorn-$GOEMU_UNICORN_VERSION-goemu-$hash
-  [ -f "$dir/libunicorn.so.2" ] || _build_unicorn "$patch" "$dir"
-  export GOEMU_UNICORN_LIB=$dir/libunicorn.so.2
+  local patch=$GOEMU_HOME/emulator/src/main/unicorn/unicorn-$GOEMU_UNICORN_VERSION-goemu.patch lib
+  lib=$(goemu_engine_lib) || die "cannot read $patch"
+  [ -f "$lib" ] || _build_unicorn "$patch" "$(dirname "$lib")"
+  export GOEMU_UNICORN_LIB=$lib
+}
+
+# Prints where goemu's engine for the current patch is (or will be) built.
+goemu_engine_lib() {
+  local hash
+  hash=$(sha256sum "$GOEMU_HOME/emulator/src/main/unicorn/unicorn-$GOEMU_UNICORN_VERSION-goemu.patch" | cut -c1-12) || return 1
+  echo "$GOEMU_HOME/.deps/unicorn-$GOEMU_UNICORN_VERSION-goemu-$hash/libunicorn.so.2"
 }
 
 # _build_unicorn PATCH DIR: the sdist, checked against its pinned hash, patched and built in a scratch directory,
@@ -97,6 +109,40 @@ _build_unicorn() {
 # Exports GOEMU_CAPSTONE_LIB, the x86-64 disassembler.
 ensure_capstone() {
   ensure_wheel_lib GOEMU_CAPSTONE_LIB capstone "$GOEMU_CAPSTONE_VERSION" capstone/lib/libcapstone.so "5.x"
+}
+
+# Prints JAVA_HOME, GOEMU_UNICORN_LIB and GOEMU_CAPSTONE_LIB (empty without Capstone: only the debugger's disas and
+# nexti need it, and they say so), one a line. In a subshell: nothing is exported to the caller.
+find_runtime() {
+  (select_jdk && ensure_unicorn \
+    && printf '%s\n' "$JAVA_HOME" "$GOEMU_UNICORN_LIB" "$( (ensure_capstone && printf %s "$GOEMU_CAPSTONE_LIB") 2>/dev/null || true)")
+}
+
+# goemu_java JAVA_HOME UNICORN_LIB CAPSTONE_LIB: sets goemu_java_cmd to the command that runs goemu's CLI. The AOT
+# cache is made and used with these same JVM options (it is refused under others).
+goemu_java() {
+  goemu_java_cmd=("$1/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+    -Dgoemu.unicorn.lib="$2" -Dgoemu.capstone.lib="$3" -Dgoemu.hooks.lib="$GOEMU_HOME/emulator/target/native/libgoemu_hooks.so"
+    -jar "$GOEMU_JAR")
+}
+
+# Records what build.sh found for ./goemu and makes the AOT cache (JEP 483/514/515: classes loaded and linked, method
+# profiles) from a training run of a small Go program; with a JDK older than 25 there is no cache, and no harm.
+prepare_launch() {
+  printf '%s\n' "$JAVA_HOME" "$GOEMU_UNICORN_LIB" "${GOEMU_CAPSTONE_LIB:-}" >"$GOEMU_FOUND"
+  rm -f "$GOEMU_AOT_CACHE"
+  [ "$(jdk_major "$JAVA_HOME")" -ge 25 ] || return 0
+  local train=$GOEMU_HOME/emulator/target/aot-training log=$GOEMU_AOT_CACHE.log
+  (cd "$GOEMU_HOME/testdata/go" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -o "$train" ./goroutines) \
+    || die "go build of the AOT training program failed"
+  goemu_java "$JAVA_HOME" "$GOEMU_UNICORN_LIB" "${GOEMU_CAPSTONE_LIB:-}"
+  # Written aside and renamed, so that a goemu starting meanwhile never maps half a cache.
+  if "${goemu_java_cmd[0]}" -XX:AOTCacheOutput="$GOEMU_AOT_CACHE.new" "${goemu_java_cmd[@]:1}" run "$train" >"$log" 2>&1 </dev/null; then
+    mv "$GOEMU_AOT_CACHE.new" "$GOEMU_AOT_CACHE"
+  else
+    echo "goemu: warning: no AOT cache (start-up about 0.2 s slower); see $log" >&2
+    rm -f "$GOEMU_AOT_CACHE.new"
+  fi
 }
 
 ensure_gcc() {

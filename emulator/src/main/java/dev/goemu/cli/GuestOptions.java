@@ -4,8 +4,6 @@ import dev.goemu.emulator.Emulator;
 import dev.goemu.emulator.GuestCrash;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.unicorn.UnicornException;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,27 +13,33 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What every command that starts a guest takes (a picocli mixin): the binary, its arguments, --cpus, --time-slice and --env. */
+/** What every command that starts a guest takes: the binary, its arguments, --cpus, --time-slice and --env. */
 final class GuestOptions {
-    @Option(names = "--cpus", paramLabel = "N", description = "CPUs the guest sees (sched_getaffinity, runtime.NumCPU). Default: the host's, ${DEFAULT-VALUE}.")
-    int cpus = Runtime.getRuntime().availableProcessors();
-
-    @Option(names = "--time-slice", paramLabel = "DURATION", description = "How long a guest thread may run before goemu "
-            + "switches to another runnable one (Linux's slices are a few ms). Default: ${DEFAULT-VALUE}; at least 10us. Short "
-            + "slices stress the guest's scheduling and goemu's thread switches.")
-    String timeSlice = "2ms";
-
-    @Option(names = "--env", paramLabel = "KEY=VALUE", description = "Set a variable in the guest's environment (repeatable); the rest is goemu's own environment.")
-    List<String> env = new ArrayList<>();
+    private int cpus = Runtime.getRuntime().availableProcessors();
+    private final List<String> env = new ArrayList<>();
 
     /** Shorter slices would spend the run switching: the timer thread cannot wake much more often anyway. */
     private static final long MIN_TIME_SLICE_NANOS = 10_000;
+    private static final String DEFAULT_TIME_SLICE = "2ms";
+    private String timeSlice = DEFAULT_TIME_SLICE;
 
-    @Parameters(index = "0", paramLabel = "BINARY", description = "The static Go binary.")
-    Path binary;
+    /** A guest command's options: its {@code own}, then --cpus, --time-slice and --env. */
+    List<Cli.Option> options(Cli.Option... own) {
+        List<Cli.Option> options = new ArrayList<>(List.of(own));
+        options.addAll(List.of(
+                new Cli.Option("--cpus", "N", "CPUs the guest sees (sched_getaffinity, runtime.NumCPU). Default: the host's, "
+                        + cpus + ".", v -> cpus = Cli.intValue("--cpus", v)),
+                new Cli.Option("--time-slice", "DURATION", "How long a guest thread may run before goemu switches to another "
+                        + "runnable one (Linux's slices are a few ms). Default: " + DEFAULT_TIME_SLICE + "; at least 10us. "
+                        + "Short slices stress the guest's scheduling and goemu's thread switches.", v -> timeSlice = v),
+                new Cli.Option("--env", "KEY=VALUE", "Set a variable in the guest's environment (repeatable); the rest is "
+                        + "goemu's own environment.", env::add)));
+        return options;
+    }
 
-    @Parameters(index = "1..*", paramLabel = "ARGS", description = "Arguments for the guest.")
-    List<String> args = new ArrayList<>();
+    static final List<Cli.Param> PARAMS = List.of(
+            new Cli.Param("BINARY", "The static Go binary.", false),
+            new Cli.Param("ARGS", "Arguments for the guest.", true));
 
     /** A mistake on the command line or a binary that cannot run: the message and exit status for the user. */
     static final class Refused extends Exception {
@@ -47,8 +51,12 @@ final class GuestOptions {
         }
     }
 
-    /** The emulator options these arguments ask for; {@code strace} is where --strace output goes, or null. */
-    Emulator.Options emulatorOptions(PrintStream strace) throws Refused {
+    /**
+     * The emulator options these arguments ask for: {@code operands} are the binary and its arguments, {@code strace}
+     * is where --strace output goes, or null.
+     */
+    Emulator.Options emulatorOptions(List<String> operands, PrintStream strace) throws Refused {
+        Path binary = Path.of(operands.getFirst());
         if (cpus < 1 || cpus > 1024) throw new Refused(2, "--cpus must be between 1 and 1024");
         if (!Files.exists(binary)) throw new Refused(127, "no such file: " + binary);
         List<String> envp = environment();
@@ -59,9 +67,8 @@ final class GuestOptions {
             envp.removeIf(e -> e.startsWith(key));
             envp.add(kv);
         }
-        List<String> argv = new ArrayList<>();
-        argv.add(binary.toString());
-        argv.addAll(args);
+        List<String> argv = new ArrayList<>(operands);
+        argv.set(0, binary.toString());
         long slice = RuntimeViews.parseDuration("--time-slice", timeSlice, MIN_TIME_SLICE_NANOS);
         return new Emulator.Options(binary, argv, envp, cpus, strace, slice);
     }

@@ -10,28 +10,36 @@ import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.ProgramHeader;
 import dev.goemu.loader.Section;
 import dev.goemu.loader.Symbol;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 
 /**
  * Shows what goemu sees in a binary: ELF header, segments, sections, linking, and the Go metadata (version, build
  * settings, pclntab). Read-only, so it also describes binaries goemu would refuse to run (dynamically linked ones).
  */
-@Command(name = "info", description = "Describe an x86-64 ELF binary: headers, segments, sections and its Go build and symbol information.")
-final class InfoCommand implements Callable<Integer> {
-
-    @Parameters(index = "0", paramLabel = "BINARY", description = "The ELF file to describe.")
-    Path binary;
+final class InfoCommand implements Cli.Command {
+    @Override
+    public String description() {
+        return "Describe an x86-64 ELF binary: headers, segments, sections and its Go build and symbol information.";
+    }
 
     @Override
-    public Integer call() {
+    public List<Cli.Option> options() {
+        return List.of();
+    }
+
+    @Override
+    public List<Cli.Param> params() {
+        return List.of(new Cli.Param("BINARY", "The ELF file to describe.", false));
+    }
+
+    @Override
+    public int call(List<String> operands) {
+        Path binary = Path.of(operands.getFirst());
         if (!Files.exists(binary)) return GuestOptions.fail(127, "no such file: " + binary);
         ElfFile elf;
         try {
