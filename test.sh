@@ -13,6 +13,8 @@ echo "goemu: testing with JDK at $JAVA_HOME, Go releases: $GOEMU_GO_RELEASES" >&
 status=0
 rm -rf ./*/target/surefire-reports # the summary below counts this run's reports only
 mvn_goemu verify "$@" || status=$?
+# verify repackaged the jar, which outdates build.sh's start-up record and AOT cache: make them again.
+if [ -f "$GOEMU_JAR" ] && [ ! "$GOEMU_AOT_CACHE" -nt "$GOEMU_JAR" ]; then (prepare_launch) || true; fi
 # One closing line over all modules' Surefire reports (Maven runs quietly, so it prints no summary itself).
 python3 - <<'PY'
 import glob, re

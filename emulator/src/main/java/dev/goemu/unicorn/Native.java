@@ -27,66 +27,123 @@ final class Native {
     // Calls that never run guest code or hooks are "critical" (no thread-state transition, heap arrays allowed).
     private static final Linker.Option CRITICAL = Linker.Option.critical(true);
 
-    static final MethodHandle UC_OPEN = handle("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    static final MethodHandle UC_CLOSE = handle("uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle UC_STRERROR = handle("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), CRITICAL);
-    static final MethodHandle UC_MEM_MAP = handle("uc_mem_map",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    static final MethodHandle UC_MEM_MAP_PTR = handle("uc_mem_map_ptr",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
-    static final MethodHandle UC_MEM_UNMAP = handle("uc_mem_unmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    static final MethodHandle UC_MEM_PROTECT = handle("uc_mem_protect",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    static final MethodHandle UC_MEM_REGIONS = handle("uc_mem_regions",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-    static final MethodHandle UC_FREE = handle("uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle UC_MEM_READ = handle("uc_mem_read",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
-    static final MethodHandle UC_MEM_WRITE = handle("uc_mem_write",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+    // One holder class per call: the JVM initialises (links) each on its first use, so a run pays only for the calls
+    // it makes. Linking costs start-up several ms a call (the JDK generates code for each), and a hello world makes
+    // about half of them.
+    static final class UcOpen {
+        static final MethodHandle H = handle("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+    static final class UcClose {
+        static final MethodHandle H = handle("uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    static final class UcStrerror {
+        static final MethodHandle H = handle("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), CRITICAL);
+    }
+    static final class UcMemMap {
+        static final MethodHandle H = handle("uc_mem_map",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
+    static final class UcMemMapPtr {
+        static final MethodHandle H = handle("uc_mem_map_ptr",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
+    }
+    static final class UcMemUnmap {
+        static final MethodHandle H = handle("uc_mem_unmap",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+    static final class UcMemProtect {
+        static final MethodHandle H = handle("uc_mem_protect",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
+    static final class UcMemRegions {
+        static final MethodHandle H = handle("uc_mem_regions",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+    static final class UcFree {
+        static final MethodHandle H = handle("uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    static final class UcMemRead {
+        static final MethodHandle H = handle("uc_mem_read",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+    }
+    static final class UcMemWrite {
+        static final MethodHandle H = handle("uc_mem_write",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+    }
     // The calls made per syscall and per thread switch take their pointers as raw addresses (JAVA_LONG): a
     // MemorySegment argument costs a session acquire and release and several checks per call, which were most of
     // a register access's cost.
     /** uc_reg_read2(uc, regid, value, size) and uc_reg_write2, pointers as addresses. */
-    static final MethodHandle UC_REG_READ2 = handle("uc_reg_read2",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    static final MethodHandle UC_REG_WRITE2 = handle("uc_reg_write2",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+    static final class UcRegRead2 {
+        static final MethodHandle H = handle("uc_reg_read2",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+    }
+    static final class UcRegWrite2 {
+        static final MethodHandle H = handle("uc_reg_write2",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+    }
     /** uc_reg_read_batch(uc, regids, values, count) and uc_reg_write_batch, pointers as addresses. */
-    static final MethodHandle UC_REG_READ_BATCH = handle("uc_reg_read_batch",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
-    static final MethodHandle UC_REG_WRITE_BATCH = handle("uc_reg_write_batch",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
+    static final class UcRegReadBatch {
+        static final MethodHandle H = handle("uc_reg_read_batch",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
+    }
+    static final class UcRegWriteBatch {
+        static final MethodHandle H = handle("uc_reg_write_batch",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
+    }
     /** uc_emu_start(uc, begin, until, timeout, count), uc as an address. */
-    static final MethodHandle UC_EMU_START = handle("uc_emu_start",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-    static final MethodHandle UC_EMU_STOP = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    static final class UcEmuStart {
+        static final MethodHandle H = handle("uc_emu_start",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    }
+    static final class UcEmuStop {
+        static final MethodHandle H = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    }
     /** uc_hook_add(uc, &hh, type, cb, user_data, begin, end, ...): always called with one variadic int (the insn id, or 0). */
-    static final MethodHandle UC_HOOK_ADD = handle("uc_hook_add",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
-            Linker.Option.firstVariadicArg(7));
+    static final class UcHookAdd {
+        static final MethodHandle H = handle("uc_hook_add",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
+                Linker.Option.firstVariadicArg(7));
+    }
     /** uc_ctl(uc, control, ...): always called with one variadic int (the argument, or an ignored 0). */
-    static final MethodHandle UC_CTL = handle("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
+    static final class UcCtl {
+        static final MethodHandle H = handle("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(2));
+    }
     /** uc_ctl(uc, control, uint64, uint64) */
-    static final MethodHandle UC_CTL_2L = handle("uc_ctl",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    static final MethodHandle UC_HOOK_DEL = handle("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    static final MethodHandle UC_CONTEXT_ALLOC = handle("uc_context_alloc",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final class UcCtl2L {
+        static final MethodHandle H = handle("uc_ctl",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    }
+    static final class UcHookDel {
+        static final MethodHandle H = handle("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+    static final class UcContextAlloc {
+        static final MethodHandle H = handle("uc_context_alloc",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
     /** uc_context_save(uc, context) and uc_context_restore: a memcpy of the CPU state; pointers as addresses. */
-    static final MethodHandle UC_CONTEXT_SAVE = handle("uc_context_save",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    static final MethodHandle UC_CONTEXT_RESTORE = handle("uc_context_restore",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    static final MethodHandle UC_CONTEXT_FREE = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle UC_CONTEXT_REG_READ = handle("uc_context_reg_read",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+    static final class UcContextSave {
+        static final MethodHandle H = handle("uc_context_save",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+    }
+    static final class UcContextRestore {
+        static final MethodHandle H = handle("uc_context_restore",
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
+    }
+    static final class UcContextFree {
+        static final MethodHandle H = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    static final class UcContextRegRead {
+        static final MethodHandle H = handle("uc_context_reg_read",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+    }
 
     /** goemu_engine_interrupt(uc): goemu's engine patch; only sets flags, so it may be called from any thread. */
-    static final MethodHandle GOEMU_ENGINE_INTERRUPT = handle("goemu_engine_interrupt",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL);
+    static final class GoemuEngineInterrupt {
+        static final MethodHandle H = handle("goemu_engine_interrupt",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL);
+    }
     /** Addresses of what the native SYSCALL hook calls, stored in its struct (see {@link FastSyscalls}). */
     static final MemorySegment UC_REG_READ_ADDR = symbol("uc_reg_read");
     static final MemorySegment UC_REG_WRITE_ADDR = symbol("uc_reg_write");
@@ -111,7 +168,7 @@ final class Native {
 
     static String strerror(int code) {
         try {
-            MemorySegment s = (MemorySegment) UC_STRERROR.invokeExact(code);
+            MemorySegment s = (MemorySegment) UcStrerror.H.invokeExact(code);
             return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0);
         } catch (Throwable t) {
             return "?";

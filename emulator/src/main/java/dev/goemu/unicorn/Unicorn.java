@@ -100,7 +100,7 @@ public final class Unicorn implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment out = arena.allocate(ADDRESS);
-            int err = (int) Native.UC_OPEN.invokeExact(UC_ARCH_X86, UC_MODE_64, out);
+            int err = (int) Native.UcOpen.H.invokeExact(UC_ARCH_X86, UC_MODE_64, out);
             if (err != 0) throw error(err, "uc_open(UC_ARCH_X86, UC_MODE_64)");
             return new Unicorn(arena, out.get(ADDRESS, 0));
         } catch (Throwable t) {
@@ -129,35 +129,35 @@ public final class Unicorn implements AutoCloseable {
             throw new IllegalArgumentException("host segment of " + host.byteSize() + " bytes is smaller than 0x"
                     + Long.toHexString(size));
         }
-        int err = call(() -> (int) Native.UC_MEM_MAP_PTR.invokeExact(uc, addr, size, perms, host));
+        int err = call(() -> (int) Native.UcMemMapPtr.H.invokeExact(uc, addr, size, perms, host));
         check(err, "uc_mem_map_ptr(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
     }
 
     /** uc_mem_map: memory allocated and owned by Unicorn. */
     public void map(long addr, long size, int perms) {
         checkOpen();
-        int err = call(() -> (int) Native.UC_MEM_MAP.invokeExact(uc, addr, size, perms));
+        int err = call(() -> (int) Native.UcMemMap.H.invokeExact(uc, addr, size, perms));
         check(err, "uc_mem_map(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
     }
 
     /** uc_mem_unmap; a part of a region (also a mapPtr one) may be unmapped, splitting it. */
     public void unmap(long addr, long size) {
         checkOpen();
-        int err = call(() -> (int) Native.UC_MEM_UNMAP.invokeExact(uc, addr, size));
+        int err = call(() -> (int) Native.UcMemUnmap.H.invokeExact(uc, addr, size));
         check(err, "uc_mem_unmap(" + hex(addr) + ", " + hex(size) + ")");
     }
 
     /** uc_mem_protect; a part of a region (also a mapPtr one) may be changed, splitting it. */
     public void protect(long addr, long size, int perms) {
         checkOpen();
-        int err = call(() -> (int) Native.UC_MEM_PROTECT.invokeExact(uc, addr, size, perms));
+        int err = call(() -> (int) Native.UcMemProtect.H.invokeExact(uc, addr, size, perms));
         check(err, "uc_mem_protect(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
     }
 
     /** uc_ctl_flush_tlb: drops the software TLB (the next access to each page re-checks its mapping). */
     public void flushTlb() {
         checkOpen();
-        int err = call(() -> (int) Native.UC_CTL.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TLB_FLUSH, 0));
+        int err = call(() -> (int) Native.UcCtl.H.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TLB_FLUSH, 0));
         check(err, "uc_ctl_flush_tlb");
     }
 
@@ -168,7 +168,7 @@ public final class Unicorn implements AutoCloseable {
      */
     public void invalidateCode(long begin, long end) {
         checkOpen();
-        int err = call(() -> (int) Native.UC_CTL_2L.invokeExact(uc, UC_CTL_WRITE | (2 << 26) | UC_CTL_TB_REMOVE_CACHE,
+        int err = call(() -> (int) Native.UcCtl2L.H.invokeExact(uc, UC_CTL_WRITE | (2 << 26) | UC_CTL_TB_REMOVE_CACHE,
                 begin, end));
         check(err, "uc_ctl_remove_cache(" + hex(begin) + ", " + hex(end) + ")");
     }
@@ -176,7 +176,7 @@ public final class Unicorn implements AutoCloseable {
     /** uc_ctl_flush_tb: drops all translated code. */
     public void flushCode() {
         checkOpen();
-        int err = call(() -> (int) Native.UC_CTL.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TB_FLUSH, 0));
+        int err = call(() -> (int) Native.UcCtl.H.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TB_FLUSH, 0));
         check(err, "uc_ctl_flush_tb");
     }
 
@@ -187,7 +187,7 @@ public final class Unicorn implements AutoCloseable {
      */
     public void setCpuModel(int model) {
         checkOpen();
-        int err = call(() -> (int) Native.UC_CTL.invokeExact(uc, UC_CTL_WRITE | (1 << 26) | UC_CTL_CPU_MODEL, model));
+        int err = call(() -> (int) Native.UcCtl.H.invokeExact(uc, UC_CTL_WRITE | (1 << 26) | UC_CTL_CPU_MODEL, model));
         check(err, "uc_ctl_set_cpu_model(" + model + ")" + (err == UnicornException.ARG
                 ? " [only before the engine is first used: map, register access, hook]" : ""));
     }
@@ -205,7 +205,7 @@ public final class Unicorn implements AutoCloseable {
         long len = dst.byteSize();
         int err;
         try {
-            err = (int) Native.UC_MEM_READ.invokeExact(uc, addr, dst, len);
+            err = (int) Native.UcMemRead.H.invokeExact(uc, addr, dst, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -223,7 +223,7 @@ public final class Unicorn implements AutoCloseable {
         long len = src.byteSize();
         int err;
         try {
-            err = (int) Native.UC_MEM_WRITE.invokeExact(uc, addr, src, len);
+            err = (int) Native.UcMemWrite.H.invokeExact(uc, addr, src, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -243,7 +243,7 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         outBox.fill((byte) 0);
         MemorySegment countBox = outBox.asSlice(8, 4);
-        int err = call(() -> (int) Native.UC_MEM_REGIONS.invokeExact(uc, outBox, countBox));
+        int err = call(() -> (int) Native.UcMemRegions.H.invokeExact(uc, outBox, countBox));
         check(err, "uc_mem_regions");
         int count = countBox.get(JAVA_INT, 0);
         MemorySegment array = outBox.get(ADDRESS, 0);
@@ -253,7 +253,7 @@ public final class Unicorn implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             out.add(new Region(a.get(JAVA_LONG, 24L * i), a.get(JAVA_LONG, 24L * i + 8), a.get(JAVA_INT, 24L * i + 16)));
         }
-        int ignored = call(() -> (int) Native.UC_FREE.invokeExact(array));
+        int ignored = call(() -> (int) Native.UcFree.H.invokeExact(array));
         return out;
     }
 
@@ -265,7 +265,7 @@ public final class Unicorn implements AutoCloseable {
         sizeBox.set(JAVA_LONG, 0, 8);
         int err;
         try {
-            err = (int) Native.UC_REG_READ2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
+            err = (int) Native.UcRegRead2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -285,7 +285,7 @@ public final class Unicorn implements AutoCloseable {
         sizeBox.set(JAVA_LONG, 0, 8);
         int err;
         try {
-            err = (int) Native.UC_REG_WRITE2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
+            err = (int) Native.UcRegWrite2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -301,7 +301,7 @@ public final class Unicorn implements AutoCloseable {
         if (size <= 0 || size > MAX_REG_BYTES) throw new IllegalArgumentException("register size " + size);
         scratch.asSlice(0, MAX_REG_BYTES).fill((byte) 0);
         sizeBox.set(JAVA_LONG, 0, size);
-        int err = call(() -> (int) Native.UC_REG_READ2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
+        int err = call(() -> (int) Native.UcRegRead2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
         if (err != 0) throw error(err, "uc_reg_read(" + X86.name(regId) + ", " + size + " bytes)");
         return scratch.asSlice(0, size).toArray(JAVA_BYTE);
     }
@@ -314,7 +314,7 @@ public final class Unicorn implements AutoCloseable {
         }
         MemorySegment.copy(value, 0, scratch, JAVA_BYTE, 0, value.length);
         sizeBox.set(JAVA_LONG, 0, value.length);
-        int err = call(() -> (int) Native.UC_REG_WRITE2.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
+        int err = call(() -> (int) Native.UcRegWrite2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
         if (err != 0) throw error(err, "uc_reg_write(" + X86.name(regId) + ", " + value.length + " bytes)");
     }
 
@@ -336,7 +336,7 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         for (int id : regIds) {
             sizeBox.set(JAVA_LONG, 0, 8);
-            int err = call(() -> (int) Native.UC_REG_READ2.invokeExact(ucAddress, id, scratchAddress, sizeBoxAddress));
+            int err = call(() -> (int) Native.UcRegRead2.H.invokeExact(ucAddress, id, scratchAddress, sizeBoxAddress));
             if (err != 0 || sizeBox.get(JAVA_LONG, 0) != 8) {
                 throw new IllegalArgumentException(X86.name(id) + " is not an 8-byte register");
             }
@@ -359,7 +359,7 @@ public final class Unicorn implements AutoCloseable {
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        if (err != 0) throw error(err, f == Native.UC_REG_READ_BATCH ? "uc_reg_read_batch" : "uc_reg_write_batch");
+        if (err != 0) throw error(err, f == Native.UcRegReadBatch.H ? "uc_reg_read_batch" : "uc_reg_write_batch");
     }
 
     // ---------------------------------------------------------------- running
@@ -381,7 +381,7 @@ public final class Unicorn implements AutoCloseable {
         running++;
         int err;
         try {
-            err = (int) Native.UC_EMU_START.invokeExact(ucAddress, begin, until, 0L, 0L);
+            err = (int) Native.UcEmuStart.H.invokeExact(ucAddress, begin, until, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         } finally {
@@ -401,7 +401,7 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         int err;
         try {
-            err = (int) Native.UC_EMU_STOP.invokeExact(ucAddress);
+            err = (int) Native.UcEmuStop.H.invokeExact(ucAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -487,7 +487,7 @@ public final class Unicorn implements AutoCloseable {
         synchronized (interruptLock) {
             if (interruptClosed) return;
             try {
-                int ignored = (int) Native.GOEMU_ENGINE_INTERRUPT.invokeExact(uc);
+                int ignored = (int) Native.GoemuEngineInterrupt.H.invokeExact(uc);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -504,7 +504,7 @@ public final class Unicorn implements AutoCloseable {
     /** uc_context_alloc: a CPU-state snapshot bound to this engine (freed by its close() or the engine's). */
     public Context newContext() {
         checkOpen();
-        int err = call(() -> (int) Native.UC_CONTEXT_ALLOC.invokeExact(uc, outBox));
+        int err = call(() -> (int) Native.UcContextAlloc.H.invokeExact(uc, outBox));
         check(err, "uc_context_alloc");
         Context c = new Context(this, outBox.get(ADDRESS, 0));
         contexts.add(c);
@@ -513,12 +513,12 @@ public final class Unicorn implements AutoCloseable {
 
     void contextSave(MemorySegment ctx) {
         checkOpen();
-        check(callFast(Native.UC_CONTEXT_SAVE, ctx.address()), "uc_context_save");
+        check(callFast(Native.UcContextSave.H, ctx.address()), "uc_context_save");
     }
 
     void contextRestore(MemorySegment ctx) {
         checkOpen();
-        check(callFast(Native.UC_CONTEXT_RESTORE, ctx.address()), "uc_context_restore");
+        check(callFast(Native.UcContextRestore.H, ctx.address()), "uc_context_restore");
     }
 
     long contextReg(MemorySegment ctx, int regId) {
@@ -526,7 +526,7 @@ public final class Unicorn implements AutoCloseable {
         scratch.set(JAVA_LONG, 0, 0);
         int err;
         try {
-            err = (int) Native.UC_CONTEXT_REG_READ.invokeExact(ctx, regId, scratch);
+            err = (int) Native.UcContextRegRead.H.invokeExact(ctx, regId, scratch);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -536,7 +536,7 @@ public final class Unicorn implements AutoCloseable {
 
     void contextFree(Context c, MemorySegment ctx) {
         if (closed || !contexts.remove(c)) return;
-        int ignored = call(() -> (int) Native.UC_CONTEXT_FREE.invokeExact(ctx));
+        int ignored = call(() -> (int) Native.UcContextFree.H.invokeExact(ctx));
     }
 
     // ---------------------------------------------------------------- lifetime
@@ -552,11 +552,11 @@ public final class Unicorn implements AutoCloseable {
         }
         for (Context c : contexts) {
             MemorySegment ctx = c.handle();
-            int ignored = call(() -> (int) Native.UC_CONTEXT_FREE.invokeExact(ctx));
+            int ignored = call(() -> (int) Native.UcContextFree.H.invokeExact(ctx));
         }
         contexts.clear();
         try {
-            int ignored = call(() -> (int) Native.UC_CLOSE.invokeExact(uc));
+            int ignored = call(() -> (int) Native.UcClose.H.invokeExact(uc));
         } finally {
             arena.close();
         }
@@ -570,14 +570,14 @@ public final class Unicorn implements AutoCloseable {
 
     void hookDel(long handle) {
         if (closed) return;
-        check(call(() -> (int) Native.UC_HOOK_DEL.invokeExact(uc, handle)), "uc_hook_del");
+        check(call(() -> (int) Native.UcHookDel.H.invokeExact(uc, handle)), "uc_hook_del");
     }
 
     private long hookAdd(int type, MemorySegment callback, MemorySegment userData, long begin, long end, int extra,
                          String what) {
         checkOpen();
         outBox.set(JAVA_LONG, 0, 0);
-        int err = call(() -> (int) Native.UC_HOOK_ADD.invokeExact(uc, outBox, type, callback, userData, begin, end, extra));
+        int err = call(() -> (int) Native.UcHookAdd.H.invokeExact(uc, outBox, type, callback, userData, begin, end, extra));
         check(err, "uc_hook_add(" + what + ")");
         return outBox.get(JAVA_LONG, 0);
     }
@@ -642,7 +642,7 @@ public final class Unicorn implements AutoCloseable {
             } else if (pending != t) {
                 pending.addSuppressed(t);
             }
-            int ignored = (int) Native.UC_EMU_STOP.invokeExact(ucAddress);
+            int ignored = (int) Native.UcEmuStop.H.invokeExact(ucAddress);
         } catch (Throwable ignored) {
             // nothing more can be done without letting it reach native code
         }
