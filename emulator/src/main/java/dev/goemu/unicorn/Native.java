@@ -215,12 +215,12 @@ final class Native {
             String from = fromProp ? "system property goemu.unicorn.lib" : "GOEMU_UNICORN_LIB";
             if (p == null || p.isBlank()) {
                 throw new UnicornException("libunicorn.so.2 not found: set GOEMU_UNICORN_LIB (or -Dgoemu.unicorn.lib) to a"
-                        + " libunicorn.so.2 of Unicorn >= 2.1; scripts/lib.sh ensure_unicorn installs 2.1.4");
+                        + " libunicorn.so.2 with goemu's engine patch, which scripts/lib.sh ensure_unicorn (./build.sh) builds");
             }
             Path file = Path.of(p);
             if (!Files.isRegularFile(file)) {
                 throw new UnicornException("libunicorn.so.2 not found: " + from + "=" + p
-                        + " does not exist; set GOEMU_UNICORN_LIB to a libunicorn.so.2 of Unicorn >= 2.1");
+                        + " does not exist; unset GOEMU_UNICORN_LIB to use the engine ./build.sh builds");
             }
             return file;
         }
