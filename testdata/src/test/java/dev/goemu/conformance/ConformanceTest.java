@@ -41,7 +41,7 @@ import java.util.stream.Collectors;
  *
  * <p>Each (release, case) pair is a dynamic test named {@code <goversion>/<case>}; {@link #report} prints
  * (and writes to {@code testdata/target/conformance-report.txt}) one line per release:
- * {@code conformance go1.26.8: 29/29 passed}. Outputs of both runs stay in
+ * {@code conformance go1.26.8: 30/30 passed}. Outputs of both runs stay in
  * {@code testdata/target/runs/<goversion>/<case>/}.
  *
  * <p>System properties (set with {@code -D} on the mvn command line):
