@@ -86,8 +86,8 @@ _build_unicorn() {
   command -v make >/dev/null || apt_install make
   command -v patch >/dev/null || apt_install patch
   ensure_gcc
-  echo "goemu: building goemu's Unicorn $GOEMU_UNICORN_VERSION engine (PyPI source + $(basename "$patch")) into $dir; about a minute" >&2
-  tmp=$(mktemp -d "$GOEMU_HOME/.deps/unicorn-build.XXXXXX" 2>/dev/null || { mkdir -p "$GOEMU_HOME/.deps" && mktemp -d "$GOEMU_HOME/.deps/unicorn-build.XXXXXX"; }) \
+  echo "goemu: building goemu's Unicorn $GOEMU_UNICORN_VERSION engine (PyPI source + $(basename "$patch")) into $dir; a minute or two" >&2
+  mkdir -p "$GOEMU_HOME/.deps" && tmp=$(mktemp -d "$GOEMU_HOME/.deps/unicorn-build.XXXXXX") \
     || die "cannot create a build directory under $GOEMU_HOME/.deps"
   log=$tmp/build.log
   echo "unicorn==$GOEMU_UNICORN_VERSION --hash=sha256:$GOEMU_UNICORN_SDIST_SHA256" >"$tmp/requirements.txt"

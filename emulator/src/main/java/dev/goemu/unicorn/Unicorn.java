@@ -42,7 +42,6 @@ public final class Unicorn implements AutoCloseable {
     private static final int UC_CTL_CPU_MODEL = 7;
     private static final int UC_CTL_TB_REMOVE_CACHE = 9;
     private static final int UC_CTL_TB_FLUSH = 10;
-    private static final int UC_CTL_TLB_FLUSH = 11;
     private static final int SCRATCH = 4096;
     private static final int MAX_REG_BYTES = 64; // ZMM
 
@@ -152,13 +151,6 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         int err = call(() -> (int) Native.UcMemProtect.H.invokeExact(uc, addr, size, perms));
         check(err, "uc_mem_protect(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
-    }
-
-    /** uc_ctl_flush_tlb: drops the software TLB (the next access to each page re-checks its mapping). */
-    public void flushTlb() {
-        checkOpen();
-        int err = call(() -> (int) Native.UcCtl.H.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TLB_FLUSH, 0));
-        check(err, "uc_ctl_flush_tlb");
     }
 
     /**
