@@ -21,7 +21,7 @@ public final class FdTable {
     FdTable() {
         Arrays.fill(hostFds, -1);
         for (int fd = 0; fd <= 2; fd++) {
-            if (Host.syscall(Host.SYS_FCNTL, fd, F_GETFD, 0) >= 0) installAt(fd, fd);
+            if (Host.syscall(Sys.FCNTL.nr, fd, F_GETFD, 0) >= 0) installAt(fd, fd);
         }
     }
 
@@ -82,7 +82,7 @@ public final class FdTable {
         if (h < 0 || guestFd < 0) return -Errno.EBADF;
         hostFds[guestFd] = -1;
         // goemu's own stdin/stdout/stderr stay open: the guest only loses its name for them.
-        return h <= 2 ? 0 : Host.syscall(Host.SYS_CLOSE, h, 0, 0);
+        return h <= 2 ? 0 : Host.syscall(Sys.CLOSE.nr, h, 0, 0);
     }
 
     /** Re-reads the fd's kind and O_NONBLOCK flag (after open, fcntl or ioctl changed them). */
@@ -90,10 +90,10 @@ public final class FdTable {
         int h = hostFds[guestFd];
         try (Arena arena = Arena.ofConfined()) {
             var stat = arena.allocate(144, 8);
-            long r = Host.syscall(Host.SYS_FSTAT, h, stat.address(), 0);
+            long r = Host.syscall(Sys.FSTAT.nr, h, stat.address(), 0);
             int type = r < 0 ? 0 : stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT;
             boolean neverBlocks = type == S_IFREG || type == S_IFDIR || type == S_IFBLK;
-            long fl = Host.syscall(Host.SYS_FCNTL, h, F_GETFL, 0);
+            long fl = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0);
             mayBlock[guestFd] = !neverBlocks && fl >= 0 && (fl & O_NONBLOCK) == 0;
         }
     }

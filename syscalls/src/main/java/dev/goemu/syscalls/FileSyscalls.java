@@ -17,7 +17,6 @@ final class FileSyscalls {
     private static final int STAT_SIZE = 144, STATX_SIZE = 256;
     private static final int F_DUPFD = 0, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
     private static final int O_CLOEXEC = 0x80000;
-    private static final int SYS_READV = 19, SYS_WRITEV = 20, SYS_DUP = 32;
 
     private final Kernel k;
 
@@ -26,70 +25,70 @@ final class FileSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(0, "fxd", k.blocking.io(Blocking.POLLIN, k.passthrough.handler(0, "fbd", 0, false)));
-        t.add(1, "fbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler(1, "fbd", 0, false)));
-        t.add(17, "fxdd", k.passthrough.handler(17, "fbdd", 0, false));
-        t.add(18, "fbdd", k.passthrough.handler(18, "fbdd", 0, false));
-        t.add(19, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(SYS_READV, a, true)));
-        t.add(20, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(SYS_WRITEV, a, false)));
-        t.add(3, "f", (task, a) -> k.fds.close((int) a[0]));
-        t.add(257, "fsxo", k.passthrough.handler(257, "fsxo", 0, true));
-        t.add(2, "sxo", k.passthrough.handler(2, "sxo", 0, true));
-        t.add(8, "fdd", k.passthrough.handler(8, "fdd", 0, false));
-        t.add(5, "fx", k.passthrough.handler(5, "fp", STAT_SIZE, false));
-        t.add(4, "sx", k.passthrough.handler(4, "sp", STAT_SIZE, false));
-        t.add(6, "sx", k.passthrough.handler(6, "sp", STAT_SIZE, false));
-        t.add(262, "fsxx", k.passthrough.handler(262, "fspx", STAT_SIZE, false));
-        t.add(332, "fsxxx", k.passthrough.handler(332, "fsxxp", STATX_SIZE, false));
-        t.add(21, "so", k.passthrough.handler(21, "sx", 0, false));
-        t.add(269, "fso", k.passthrough.handler(269, "fsx", 0, false));
-        t.add(439, "fsox", k.passthrough.handler(439, "fsxx", 0, false));
-        t.add(267, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(267, "fsbd", 0, a)));
-        t.add(89, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(89, "sbd", 0, a)));
-        t.add(217, "fxd", k.passthrough.handler(217, "fbd", 0, false));
-        t.add(78, "fxd", k.passthrough.handler(78, "fbd", 0, false));
-        t.add(79, "xd", k.passthrough.handler(79, "bd", 0, false));
-        t.add(80, "s", k.passthrough.handler(80, "s", 0, false));
-        t.add(81, "f", k.passthrough.handler(81, "f", 0, false));
-        t.add(83, "so", k.passthrough.handler(83, "sx", 0, false));
-        t.add(258, "fso", k.passthrough.handler(258, "fsx", 0, false));
-        t.add(84, "s", k.passthrough.handler(84, "s", 0, false));
-        t.add(87, "s", k.passthrough.handler(87, "s", 0, false));
-        t.add(263, "fsx", k.passthrough.handler(263, "fsx", 0, false));
-        t.add(82, "ss", k.passthrough.handler(82, "ss", 0, false));
-        t.add(264, "fsfs", k.passthrough.handler(264, "fsfs", 0, false));
-        t.add(316, "fsfsx", k.passthrough.handler(316, "fsfsx", 0, false));
-        t.add(86, "ss", k.passthrough.handler(86, "ss", 0, false));
-        t.add(265, "fsfsx", k.passthrough.handler(265, "fsfsx", 0, false));
-        t.add(88, "ss", k.passthrough.handler(88, "ss", 0, false));
-        t.add(266, "sfs", k.passthrough.handler(266, "sfs", 0, false));
-        t.add(90, "so", k.passthrough.handler(90, "sx", 0, false));
-        t.add(91, "fo", k.passthrough.handler(91, "fx", 0, false));
-        t.add(268, "fso", k.passthrough.handler(268, "fsx", 0, false));
-        t.add(92, "sdd", k.passthrough.handler(92, "sxx", 0, false));
-        t.add(93, "fdd", k.passthrough.handler(93, "fxx", 0, false));
-        t.add(94, "sdd", k.passthrough.handler(94, "sxx", 0, false));
-        t.add(260, "fsddx", k.passthrough.handler(260, "fsxxx", 0, false));
-        t.add(280, "fsxx", k.passthrough.handler(280, "fspx", 32, false));
-        t.add(76, "sd", k.passthrough.handler(76, "sx", 0, false));
-        t.add(77, "fd", k.passthrough.handler(77, "fx", 0, false));
-        t.add(74, "f", k.passthrough.handler(74, "f", 0, false));
-        t.add(75, "f", k.passthrough.handler(75, "f", 0, false));
-        t.add(73, "fx", k.passthrough.handler(73, "fx", 0, false));
-        t.add(285, "fxdd", k.passthrough.handler(285, "fxxx", 0, false));
-        t.add(221, "fddd", k.passthrough.handler(221, "fxxx", 0, false));
-        t.add(137, "sx", k.passthrough.handler(137, "sp", 120, false));
-        t.add(138, "fx", k.passthrough.handler(138, "fp", 120, false));
-        t.add(95, "o", k.passthrough.handler(95, "x", 0, false));
-        t.add(32, "f", (task, a) -> k.fds.install(k.passthrough.call(SYS_DUP, "f", 0, a)));
-        t.add(33, "ff", (task, a) -> dup3(a[0], a[1], 0));
-        t.add(292, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
-        t.add(72, "fdx", this::fcntl);
-        t.add(16, "fxx", this::ioctl);
+        t.add(Sys.READ, "fBd", k.blocking.io(Blocking.POLLIN, k.passthrough.handler()));
+        t.add(Sys.WRITE, "fbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler()));
+        t.add(Sys.PREAD64, "fBdd", k.passthrough.handler());
+        t.add(Sys.PWRITE64, "fbdd", k.passthrough.handler());
+        t.add(Sys.READV, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true)));
+        t.add(Sys.WRITEV, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.WRITEV, a, false)));
+        t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
+        t.add(Sys.OPENAT, "fsxo", k.passthrough.fd());
+        t.add(Sys.OPEN, "sxo", k.passthrough.fd());
+        t.add(Sys.LSEEK, "fdd", k.passthrough.handler());
+        t.add(Sys.FSTAT, "fp", k.passthrough.struct(STAT_SIZE));
+        t.add(Sys.STAT, "sp", k.passthrough.struct(STAT_SIZE));
+        t.add(Sys.LSTAT, "sp", k.passthrough.struct(STAT_SIZE));
+        t.add(Sys.NEWFSTATAT, "fspx", k.passthrough.struct(STAT_SIZE));
+        t.add(Sys.STATX, "fsxxp", k.passthrough.struct(STATX_SIZE));
+        t.add(Sys.ACCESS, "so", k.passthrough.handler());
+        t.add(Sys.FACCESSAT, "fso", k.passthrough.handler());
+        t.add(Sys.FACCESSAT2, "fsox", k.passthrough.handler());
+        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, a)));
+        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, a)));
+        t.add(Sys.GETDENTS64, "fBd", k.passthrough.handler());
+        t.add(Sys.GETDENTS, "fBd", k.passthrough.handler());
+        t.add(Sys.GETCWD, "Bd", k.passthrough.handler());
+        t.add(Sys.CHDIR, "s", k.passthrough.handler());
+        t.add(Sys.FCHDIR, "f", k.passthrough.handler());
+        t.add(Sys.MKDIR, "so", k.passthrough.handler());
+        t.add(Sys.MKDIRAT, "fso", k.passthrough.handler());
+        t.add(Sys.RMDIR, "s", k.passthrough.handler());
+        t.add(Sys.UNLINK, "s", k.passthrough.handler());
+        t.add(Sys.UNLINKAT, "fsx", k.passthrough.handler());
+        t.add(Sys.RENAME, "ss", k.passthrough.handler());
+        t.add(Sys.RENAMEAT, "fsfs", k.passthrough.handler());
+        t.add(Sys.RENAMEAT2, "fsfsx", k.passthrough.handler());
+        t.add(Sys.LINK, "ss", k.passthrough.handler());
+        t.add(Sys.LINKAT, "fsfsx", k.passthrough.handler());
+        t.add(Sys.SYMLINK, "ss", k.passthrough.handler());
+        t.add(Sys.SYMLINKAT, "sfs", k.passthrough.handler());
+        t.add(Sys.CHMOD, "so", k.passthrough.handler());
+        t.add(Sys.FCHMOD, "fo", k.passthrough.handler());
+        t.add(Sys.FCHMODAT, "fso", k.passthrough.handler());
+        t.add(Sys.CHOWN, "sdd", k.passthrough.handler());
+        t.add(Sys.FCHOWN, "fdd", k.passthrough.handler());
+        t.add(Sys.LCHOWN, "sdd", k.passthrough.handler());
+        t.add(Sys.FCHOWNAT, "fsddx", k.passthrough.handler());
+        t.add(Sys.UTIMENSAT, "fspx", k.passthrough.struct(32));
+        t.add(Sys.TRUNCATE, "sd", k.passthrough.handler());
+        t.add(Sys.FTRUNCATE, "fd", k.passthrough.handler());
+        t.add(Sys.FSYNC, "f", k.passthrough.handler());
+        t.add(Sys.FDATASYNC, "f", k.passthrough.handler());
+        t.add(Sys.FLOCK, "fx", k.passthrough.handler());
+        t.add(Sys.FALLOCATE, "fxdd", k.passthrough.handler());
+        t.add(Sys.FADVISE64, "fddd", k.passthrough.handler());
+        t.add(Sys.STATFS, "sp", k.passthrough.struct(120));
+        t.add(Sys.FSTATFS, "fp", k.passthrough.struct(120));
+        t.add(Sys.UMASK, "o", k.passthrough.handler());
+        t.add(Sys.DUP, "f", (task, a) -> k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a)));
+        t.add(Sys.DUP2, "ff", (task, a) -> dup3(a[0], a[1], 0));
+        t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
+        t.partial(Sys.FCNTL, "fdx", "commands other than F_DUPFD*, F_SETFL and record locks reach the host fd untranslated", this::fcntl);
+        t.partial(Sys.IOCTL, "fxx", "terminal attributes and size, process group, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; others ENOTTY", this::ioctl);
     }
 
     /** readv/writev: the iovec array holds guest pointers, so it is rebuilt with host ones. */
-    private long vectored(int nr, long[] a, boolean intoGuest) {
+    private long vectored(Sys call, long[] a, boolean intoGuest) {
         int h = k.fds.host((int) a[0]);
         int count = (int) a[2];
         if (count < 0 || count > 1024) return -Errno.EINVAL;
@@ -103,7 +102,7 @@ final class FileSyscalls {
                 iov.set(JAVA_LONG, 16L * i, v.address());
                 iov.set(JAVA_LONG, 16L * i + 8, len);
             }
-            long r = Host.syscall(nr, h, iov.address(), count);
+            long r = Host.syscall(call.nr, h, iov.address(), count);
             if (intoGuest) for (AddressSpace.HostView v : views) v.copyBack();
             return r;
         }
@@ -122,9 +121,9 @@ final class FileSyscalls {
         int h = k.fds.host((int) oldFd);
         if (h < 0 || newFd < 0 || newFd > 65535) return -Errno.EBADF;
         if (oldFd == newFd) return newFd;
-        long copy = Host.syscall(SYS_DUP, h, 0, 0);
+        long copy = Host.syscall(Sys.DUP.nr, h, 0, 0);
         if (copy < 0) return copy;
-        if ((flags & O_CLOEXEC) != 0) Host.syscall(Host.SYS_FCNTL, copy, 2, 1);
+        if ((flags & O_CLOEXEC) != 0) Host.syscall(Sys.FCNTL.nr, copy, 2, 1);
         k.fds.installAt((int) newFd, (int) copy);
         return newFd;
     }
@@ -135,12 +134,12 @@ final class FileSyscalls {
         if (h < 0) return h;
         return switch (cmd) {
             case F_DUPFD, F_DUPFD_CLOEXEC -> {
-                long copy = Host.syscall(Host.SYS_FCNTL, h, cmd, 0);
+                long copy = Host.syscall(Sys.FCNTL.nr, h, cmd, 0);
                 yield k.fds.install(copy, (int) Math.max(0, a[2]));
             }
-            case 5, 6, 7, 36, 37, 38 -> k.passthrough.call(72, "fxp", 32, a); // record locks take a struct flock
+            case 5, 6, 7, 36, 37, 38 -> k.passthrough.call(Sys.FCNTL, "fxp", 32, a); // record locks take a struct flock
             default -> {
-                long r = Host.syscall(Host.SYS_FCNTL, h, cmd, a[2]);
+                long r = Host.syscall(Sys.FCNTL.nr, h, cmd, a[2]);
                 if (cmd == F_SETFL && r >= 0) k.fds.refresh(fd);
                 yield r;
             }
@@ -159,7 +158,7 @@ final class FileSyscalls {
             default -> -1;
         };
         if (size < 0) return -Errno.ENOTTY;
-        long r = k.passthrough.call(16, size == 0 ? "fx" : "fxp", size, a);
+        long r = k.passthrough.call(Sys.IOCTL, size == 0 ? "fx" : "fxp", size, a);
         if (req == 0x5421 && r >= 0) k.fds.refresh(fd);
         return r;
     }

@@ -30,9 +30,6 @@ public final class Host {
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.global().allocate(CALL_STATE));
 
-    public static final int SYS_READ = 0, SYS_WRITE = 1, SYS_CLOSE = 3, SYS_FSTAT = 5, SYS_POLL = 7, SYS_MMAP = 9,
-            SYS_MUNMAP = 11, SYS_PREAD = 17, SYS_MADVISE = 28, SYS_FCNTL = 72;
-
     private Host() {}
 
     /** syscall(nr, args...) on the host; returns the result or -errno. */
@@ -53,19 +50,19 @@ public final class Host {
     /** Host memory for guest pages: lazily committed, so large PROT_NONE reservations cost nothing. */
     public static MemorySegment allocatePages(long size) {
         final int protRw = 3, mapPrivateAnonNoreserve = 0x02 | 0x20 | 0x4000;
-        long addr = syscall(SYS_MMAP, 0, size, protRw, mapPrivateAnonNoreserve, -1, 0);
+        long addr = syscall(Sys.MMAP.nr, 0, size, protRw, mapPrivateAnonNoreserve, -1, 0);
         if (addr < 0 && addr > -4096) throw new OutOfMemoryError("host mmap of " + size + " bytes: " + Errno.name((int) -addr));
         return MemorySegment.ofAddress(addr).reinterpret(size);
     }
 
     public static void freePages(long hostAddr, long size) {
-        syscall(SYS_MUNMAP, hostAddr, size, 0);
+        syscall(Sys.MUNMAP.nr, hostAddr, size, 0);
     }
 
     /** Gives anonymous private pages back to the host; they read as zero afterwards, as after a fresh mmap. */
     public static void zeroPages(long hostAddr, long size) {
         final int madvDontneed = 4;
-        syscall(SYS_MADVISE, hostAddr, size, madvDontneed);
+        syscall(Sys.MADVISE.nr, hostAddr, size, madvDontneed);
     }
 
     /** poll(2) on host fds: {fd, events} pairs in, revents out; timeout in ms (-1 waits forever). */
@@ -76,7 +73,7 @@ public final class Host {
                 pfds.set(JAVA_INT, 8L * i, fds[i]);
                 pfds.set(JAVA_SHORT, 8L * i + 4, events[i]);
             }
-            long r = syscall(SYS_POLL, pfds.address(), fds.length, timeoutMs);
+            long r = syscall(Sys.POLL.nr, pfds.address(), fds.length, timeoutMs);
             for (int i = 0; i < fds.length; i++) {
                 revents[i] = pfds.get(JAVA_SHORT, 8L * i + 6);
             }

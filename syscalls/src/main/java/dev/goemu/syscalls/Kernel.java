@@ -36,8 +36,8 @@ public final class Kernel {
     private boolean exited;
     private int exitStatus;
 
-    /** The syscall being handled, so a handler that blocks can be re-run with the same arguments. */
-    private int currentNr;
+    /** The syscall being handled: a handler that blocks is re-run with the same arguments; passthrough reads its row. */
+    private SyscallTable.Entry current;
     private long[] currentArgs;
     /** Every call's arguments, reused: handlers do not keep them, and a call that blocks copies them to its task. */
     private final long[] args = new long[6];
@@ -67,6 +67,12 @@ public final class Kernel {
     }
 
     public Scheduler scheduler() { return scheduler; }
+
+    /** The syscall table, for the compatibility document. */
+    public SyscallTable table() { return table; }
+
+    /** The row of the syscall being handled. */
+    SyscallTable.Entry currentEntry() { return current; }
 
     /** The process's first thread; its tid is the pid, as on Linux. */
     public Task createMainTask() {
@@ -146,7 +152,7 @@ public final class Kernel {
         args[5] = a5;
         if (e == null) {
             if (reportedUnimplemented.add(nr)) {
-                config.diagnostics().printf("goemu: unimplemented syscall %s (%d) answered ENOSYS%n", SyscallNames.name(nr), nr);
+                config.diagnostics().printf("goemu: unimplemented syscall %s (%d) answered ENOSYS%n", Sys.name(nr), nr);
             }
             if (strace != null) strace.unimplemented(task, nr, args);
             return -Errno.ENOSYS;
@@ -158,10 +164,10 @@ public final class Kernel {
     }
 
     private long invoke(Task task, int nr, long[] args) {
-        currentNr = nr;
+        current = table.get(nr);
         currentArgs = args;
         try {
-            return table.get(nr).handler().call(task, args);
+            return current.handler().call(task, args);
         } catch (GuestFault f) {
             return -Errno.EFAULT;
         }
@@ -170,7 +176,7 @@ public final class Kernel {
     /** Blocks the calling task; handlers return this value. */
     long block(Task task, Wait wait) {
         if (currentArgs != task.blockedArgs) System.arraycopy(currentArgs, 0, task.blockedArgs, 0, 6);
-        scheduler.block(task, wait, currentNr);
+        scheduler.block(task, wait, current.nr());
         return BLOCKED;
     }
 }

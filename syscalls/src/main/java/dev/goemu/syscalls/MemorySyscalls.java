@@ -18,12 +18,12 @@ final class MemorySyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(9, "xdxxfx", (task, a) -> mmap(a[0], a[1], (int) a[2], (int) a[3], (int) a[4], a[5]));
-        t.add(11, "xd", (task, a) -> munmap(a[0], a[1]));
-        t.add(10, "xdx", (task, a) -> mprotect(a[0], a[1], (int) a[2]));
-        t.add(28, "xdd", (task, a) -> madvise(a[0], a[1], (int) a[2]));
-        t.add(27, "xdx", (task, a) -> mincore(a[0], a[1], a[2]));
-        t.add(12, "x", (task, a) -> k.memory.setBreak(a[0]));
+        t.partial(Sys.MMAP, "xdxxfx", "MAP_SHARED file mappings are private copies", (task, a) -> mmap(a[0], a[1], (int) a[2], (int) a[3], (int) a[4], a[5]));
+        t.add(Sys.MUNMAP, "xd", (task, a) -> munmap(a[0], a[1]));
+        t.add(Sys.MPROTECT, "xdx", (task, a) -> mprotect(a[0], a[1], (int) a[2]));
+        t.partial(Sys.MADVISE, "xdd", "DONTNEED, FREE and REMOVE zero the pages; other advice is accepted and ignored", (task, a) -> madvise(a[0], a[1], (int) a[2]));
+        t.partial(Sys.MINCORE, "xdx", "every mapped page is reported resident", (task, a) -> mincore(a[0], a[1], a[2]));
+        t.add(Sys.BRK, "x", (task, a) -> k.memory.setBreak(a[0]));
     }
 
     private long mmap(long addr, long len, int prot, int flags, int fd, long offset) {
@@ -50,7 +50,7 @@ final class MemorySyscalls {
             // A private copy of the file: Go's static binaries never need shared file mappings.
             try (Arena arena = Arena.ofConfined()) {
                 AddressSpace.HostView v = mem.view(at, len, arena);
-                long r = Host.syscall(Host.SYS_PREAD, hostFd, v.address(), len, offset, 0, 0);
+                long r = Host.syscall(Sys.PREAD64.nr, hostFd, v.address(), len, offset, 0, 0);
                 v.copyBack();
                 if (r < 0) {
                     mem.unmap(at, size);

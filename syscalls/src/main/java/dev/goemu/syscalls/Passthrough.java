@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a syscall on the host with the guest's arguments translated, driven by the same argument letters that
- * strace uses: f guest fd (AT_FDCWD kept), s path string, b buffer whose length is the next argument, p pointer
- * to a struct of a fixed size; anything else passes as is. The host kernel does the real work (files,
- * directories, sockets), so behaviour and errno values are Linux's own.
+ * Runs a syscall on the host with the guest's arguments translated, driven by the row's argument letters
+ * ({@link SyscallTable.Entry#args}): f guest fd (AT_FDCWD kept), s path string, b/B buffer whose length is the
+ * next argument, p pointer to a struct of a fixed size; anything else passes as is. The host kernel does the real
+ * work (files, directories, sockets), so behaviour and errno values are Linux's own.
  */
 final class Passthrough {
     private final Kernel k;
@@ -18,15 +18,30 @@ final class Passthrough {
         this.k = k;
     }
 
-    /** A handler passing syscall nr through; {@code structSize} is the size behind each 'p' argument. */
-    SyscallTable.Handler handler(int nr, String spec, int structSize, boolean returnsFd) {
+    /** A handler passing its own row's call through. */
+    SyscallTable.Handler handler() {
+        return handler(0, false);
+    }
+
+    /** Passes its row's call through; each 'p' argument points to {@code size} bytes. */
+    SyscallTable.Handler struct(int size) {
+        return handler(size, false);
+    }
+
+    /** Passes its row's call through; the result is a new host fd, given to the guest as a new guest fd. */
+    SyscallTable.Handler fd() {
+        return handler(0, true);
+    }
+
+    private SyscallTable.Handler handler(int structSize, boolean returnsFd) {
         return (task, a) -> {
-            long r = call(nr, spec, structSize, a);
+            SyscallTable.Entry row = k.currentEntry();
+            long r = call(row.sys(), row.args(), structSize, a);
             return returnsFd ? k.fds.install(r) : r;
         };
     }
 
-    long call(int nr, String spec, int structSize, long[] a) {
+    long call(Sys sys, String spec, int structSize, long[] a) {
         try (Arena arena = Arena.ofConfined()) {
             long[] h = new long[6];
             List<AddressSpace.HostView> views = new ArrayList<>();
@@ -38,12 +53,12 @@ final class Passthrough {
                         if (h[i] == -Errno.EBADF) return -Errno.EBADF;
                     }
                     case 's' -> h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i]);
-                    case 'b' -> views.add(view(arena, a[i], a[i + 1], h, i));
+                    case 'b', 'B' -> views.add(view(arena, a[i], a[i + 1], h, i));
                     case 'p' -> views.add(view(arena, a[i], structSize, h, i));
                     default -> h[i] = a[i];
                 }
             }
-            long r = Host.syscall(nr, h[0], h[1], h[2], h[3], h[4], h[5]);
+            long r = Host.syscall(sys.nr, h[0], h[1], h[2], h[3], h[4], h[5]);
             for (AddressSpace.HostView v : views) v.copyBack();
             return r;
         }

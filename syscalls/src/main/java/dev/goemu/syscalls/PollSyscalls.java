@@ -12,7 +12,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 final class PollSyscalls {
     private static final int EPOLL_EVENT_SIZE = 12; // packed struct epoll_event on x86-64
-    private static final int SYS_EPOLL_PWAIT = 281, SYS_PIPE2 = 293;
 
     private final Kernel k;
 
@@ -21,15 +20,15 @@ final class PollSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(291, "x", k.passthrough.handler(291, "x", 0, true));
-        t.add(213, "d", k.passthrough.handler(213, "x", 0, true));
-        t.add(233, "fdfx", k.passthrough.handler(233, "fxfp", EPOLL_EVENT_SIZE, false));
-        t.add(281, "fxddxd", (task, a) -> epollWait(task, a));
-        t.add(232, "fxdd", (task, a) -> epollWait(task, a));
-        t.add(290, "dx", k.passthrough.handler(290, "xx", 0, true));
-        t.add(284, "d", k.passthrough.handler(284, "x", 0, true));
-        t.add(293, "xx", (task, a) -> pipe(a[0], a[1]));
-        t.add(22, "x", (task, a) -> pipe(a[0], 0));
+        t.add(Sys.EPOLL_CREATE1, "x", k.passthrough.fd());
+        t.add(Sys.EPOLL_CREATE, "d", k.passthrough.fd());
+        t.add(Sys.EPOLL_CTL, "fdfp", k.passthrough.struct(EPOLL_EVENT_SIZE));
+        t.add(Sys.EPOLL_PWAIT, "fxddxd", (task, a) -> epollWait(task, a));
+        t.add(Sys.EPOLL_WAIT, "fxdd", (task, a) -> epollWait(task, a));
+        t.add(Sys.EVENTFD2, "dx", k.passthrough.fd());
+        t.add(Sys.EVENTFD, "d", k.passthrough.fd());
+        t.add(Sys.PIPE2, "xx", (task, a) -> pipe(a[0], a[1]));
+        t.add(Sys.PIPE, "x", (task, a) -> pipe(a[0], 0));
     }
 
     /** Polls without waiting; if nothing is ready and the timeout allows, the task waits for the epoll fd. */
@@ -41,7 +40,7 @@ final class PollSyscalls {
         long r;
         try (Arena arena = Arena.ofConfined()) {
             AddressSpace.HostView v = k.memory.view(a[1], (long) max * EPOLL_EVENT_SIZE, arena);
-            r = Host.syscall(SYS_EPOLL_PWAIT, ep, v.address(), max, 0, 0, 8);
+            r = Host.syscall(Sys.EPOLL_PWAIT.nr, ep, v.address(), max, 0, 0, 8);
             v.copyBack();
         }
         if (r != 0 || timeoutMs == 0) return r;
@@ -52,7 +51,7 @@ final class PollSyscalls {
     private long pipe(long fdsAddr, long flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pair = arena.allocate(8, 4);
-            long r = Host.syscall(SYS_PIPE2, pair.address(), flags, 0);
+            long r = Host.syscall(Sys.PIPE2.nr, pair.address(), flags, 0);
             if (r < 0) return r;
             return k.fds.installPair(pair, k.memory, fdsAddr);
         }

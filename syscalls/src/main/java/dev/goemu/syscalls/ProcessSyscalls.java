@@ -14,24 +14,26 @@ final class ProcessSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(39, "", (task, a) -> k.pid);
-        for (int nr : new int[] {110, 102, 107, 104, 108, 111}) t.add(nr, "", k.passthrough.handler(nr, "", 0, false));
-        t.add(109, "dd", k.passthrough.handler(109, "xx", 0, false));
-        t.add(121, "d", k.passthrough.handler(121, "x", 0, false));
-        t.add(124, "d", k.passthrough.handler(124, "x", 0, false));
-        t.add(115, "dx", (task, a) -> k.passthrough.call(115, "db", 0, new long[] {a[0], a[1], a[0] * 4, 0, 0, 0}));
-        t.add(63, "x", k.passthrough.handler(63, "p", 390, false));
-        t.add(302, "ddxx", (task, a) -> {
+        t.add(Sys.GETPID, "", (task, a) -> k.pid);
+        for (Sys id : new Sys[] {Sys.GETPPID, Sys.GETUID, Sys.GETEUID, Sys.GETGID, Sys.GETEGID, Sys.GETPGRP}) {
+            t.add(id, "", k.passthrough.handler());
+        }
+        t.add(Sys.SETPGID, "dd", k.passthrough.handler());
+        t.add(Sys.GETPGID, "d", k.passthrough.handler());
+        t.add(Sys.GETSID, "d", k.passthrough.handler());
+        t.add(Sys.GETGROUPS, "dx", (task, a) -> k.passthrough.call(Sys.GETGROUPS, "dB", 0, new long[] {a[0], a[1], a[0] * 4, 0, 0, 0}));
+        t.add(Sys.UNAME, "p", k.passthrough.struct(390));
+        t.partial(Sys.PRLIMIT64, "ddxx", "the caller's own limits only", (task, a) -> {
             if (a[0] != 0 && a[0] != k.pid) return -Errno.ESRCH;
-            return k.passthrough.call(302, "xxpp", 16, new long[] {0, a[1], a[2], a[3], 0, 0});
+            return k.passthrough.call(Sys.PRLIMIT64, "xxpp", 16, new long[] {0, a[1], a[2], a[3], 0, 0});
         });
-        t.add(97, "dx", k.passthrough.handler(97, "xp", 16, false));
-        t.add(160, "dx", k.passthrough.handler(160, "xp", 16, false));
-        t.add(98, "dx", k.passthrough.handler(98, "xp", 144, false));
-        t.add(99, "x", k.passthrough.handler(99, "p", 112, false));
-        t.add(100, "x", k.passthrough.handler(100, "p", 32, false));
-        t.add(318, "bdx", k.passthrough.handler(318, "bxx", 0, false));
-        t.add(157, "dxxxx", this::prctl);
+        t.add(Sys.GETRLIMIT, "dp", k.passthrough.struct(16));
+        t.add(Sys.SETRLIMIT, "dp", k.passthrough.struct(16));
+        t.add(Sys.GETRUSAGE, "dp", k.passthrough.struct(144));
+        t.add(Sys.SYSINFO, "p", k.passthrough.struct(112));
+        t.add(Sys.TIMES, "p", k.passthrough.struct(32));
+        t.add(Sys.GETRANDOM, "bdx", k.passthrough.handler());
+        t.partial(Sys.PRCTL, "dxxxx", "PR_SET_NAME, PR_GET_NAME; other options EINVAL", this::prctl);
     }
 
     /** Only the thread name is kept; other prctl options are refused as a kernel without them would. */

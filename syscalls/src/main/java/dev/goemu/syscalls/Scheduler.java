@@ -35,7 +35,7 @@ public final class Scheduler {
 
     static final long FD_POLL_INTERVAL = 1_000_000;
     private static final short POLLIN = 1;
-    private static final int SYS_PPOLL = 271, POLLFD_SIZE = 8;
+    private static final int POLLFD_SIZE = 8;
     /** Futex waiters are hashed by address into FIFO buckets, as Linux's futex hash table does (a power of two). */
     private static final int FUTEX_BUCKETS = 256;
 
@@ -189,7 +189,7 @@ public final class Scheduler {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(8);
             one.set(ValueLayout.JAVA_LONG, 0, 1);
-            Host.syscall(Host.SYS_WRITE, wakeFd, one.address(), 8);
+            Host.syscall(Sys.WRITE.nr, wakeFd, one.address(), 8);
         }
     }
 
@@ -232,7 +232,7 @@ public final class Scheduler {
             timespec.set(ValueLayout.JAVA_LONG, 0, timeoutNs / 1_000_000_000L);
             timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNs % 1_000_000_000L);
         }
-        Host.syscall(SYS_PPOLL, pollFds.address(), n + 1, timeoutNs >= 0 ? timespec.address() : 0, 0, 8, 0);
+        Host.syscall(Sys.PPOLL.nr, pollFds.address(), n + 1, timeoutNs >= 0 ? timespec.address() : 0, 0, 8, 0);
         lastFdPoll = System.nanoTime();
         if (revents(n) != 0) drainWakeFd();
         for (int i = 0; i < n; i++) if (revents(i) != 0) fdReady.add(fdWaiters.get(i));
@@ -262,7 +262,7 @@ public final class Scheduler {
 
     private void drainWakeFd() {
         try (Arena arena = Arena.ofConfined()) {
-            Host.syscall(Host.SYS_READ, wakeFd, arena.allocate(8).address(), 8);
+            Host.syscall(Sys.READ.nr, wakeFd, arena.allocate(8).address(), 8);
         }
     }
 

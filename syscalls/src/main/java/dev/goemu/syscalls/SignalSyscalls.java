@@ -41,17 +41,17 @@ final class SignalSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(13, "dxxd", (task, a) -> sigaction((int) a[0], a[1], a[2], a[3]));
-        t.add(14, "dxxd", (task, a) -> sigprocmask(task, (int) a[0], a[1], a[2], a[3]));
-        t.add(131, "xx", (task, a) -> sigaltstack(task, a[0], a[1]));
-        t.add(15, "", (task, a) -> sigreturn(task));
-        t.add(127, "xd", (task, a) -> {
+        t.add(Sys.RT_SIGACTION, "dxxd", (task, a) -> sigaction((int) a[0], a[1], a[2], a[3]));
+        t.add(Sys.RT_SIGPROCMASK, "dxxd", (task, a) -> sigprocmask(task, (int) a[0], a[1], a[2], a[3]));
+        t.add(Sys.SIGALTSTACK, "xx", (task, a) -> sigaltstack(task, a[0], a[1]));
+        t.add(Sys.RT_SIGRETURN, "", (task, a) -> sigreturn(task));
+        t.add(Sys.RT_SIGPENDING, "xd", (task, a) -> {
             k.memory.writeLong(a[0], (processPending | task.pendingSignals) & task.signalMask);
             return 0;
         });
-        t.add(62, "dd", (task, a) -> kill(task, (int) a[0], (int) a[1]));
-        t.add(234, "ddd", (task, a) -> a[0] == k.pid ? tkill(task, (int) a[1], (int) a[2]) : -Errno.ESRCH);
-        t.add(200, "dd", (task, a) -> tkill(task, (int) a[0], (int) a[1]));
+        t.partial(Sys.KILL, "dd", "the process itself only (pid, 0, -1); others ESRCH", (task, a) -> kill(task, (int) a[0], (int) a[1]));
+        t.partial(Sys.TGKILL, "ddd", "threads of the process itself only; others ESRCH", (task, a) -> a[0] == k.pid ? tkill(task, (int) a[1], (int) a[2]) : -Errno.ESRCH);
+        t.add(Sys.TKILL, "dd", (task, a) -> tkill(task, (int) a[0], (int) a[1]));
     }
 
     // ---- sending ----

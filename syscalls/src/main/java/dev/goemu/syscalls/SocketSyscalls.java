@@ -7,7 +7,6 @@ import java.util.List;
 
 /** Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds. */
 final class SocketSyscalls {
-    private static final int SYS_SOCKETPAIR = 53;
 
     private final Kernel k;
 
@@ -16,27 +15,27 @@ final class SocketSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(41, "ddd", k.passthrough.handler(41, "xxx", 0, true));
-        t.add(42, "fbd", k.passthrough.handler(42, "fbd", 0, false));
-        t.add(49, "fbd", k.passthrough.handler(49, "fbd", 0, false));
-        t.add(50, "fd", k.passthrough.handler(50, "fx", 0, false));
-        t.add(48, "fd", k.passthrough.handler(48, "fx", 0, false));
-        t.add(54, "fddbd", k.passthrough.handler(54, "fxxbx", 0, false));
-        t.add(55, "fddxx", (task, a) -> withLength(55, a, 3, -1));
-        t.add(51, "fxx", (task, a) -> withLength(51, a, 1, -1));
-        t.add(52, "fxx", (task, a) -> withLength(52, a, 1, -1));
-        t.add(288, "fxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(288, a, 1, -1))));
-        t.add(43, "fxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(43, a, 1, -1))));
-        t.add(44, "fbdxbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler(44, "fbdxbd", 0, false)));
-        t.add(45, "fxdxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> withLength(45, a, 4, 1)));
-        t.add(53, "dddx", (task, a) -> socketpair(a));
+        t.add(Sys.SOCKET, "ddd", k.passthrough.fd());
+        t.add(Sys.CONNECT, "fbd", k.passthrough.handler());
+        t.add(Sys.BIND, "fbd", k.passthrough.handler());
+        t.add(Sys.LISTEN, "fd", k.passthrough.handler());
+        t.add(Sys.SHUTDOWN, "fd", k.passthrough.handler());
+        t.add(Sys.SETSOCKOPT, "fddbd", k.passthrough.handler());
+        t.add(Sys.GETSOCKOPT, "fddxx", (task, a) -> withLength(Sys.GETSOCKOPT, a, 3, -1));
+        t.add(Sys.GETSOCKNAME, "fxx", (task, a) -> withLength(Sys.GETSOCKNAME, a, 1, -1));
+        t.add(Sys.GETPEERNAME, "fxx", (task, a) -> withLength(Sys.GETPEERNAME, a, 1, -1));
+        t.add(Sys.ACCEPT4, "fxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(Sys.ACCEPT4, a, 1, -1))));
+        t.add(Sys.ACCEPT, "fxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(Sys.ACCEPT, a, 1, -1))));
+        t.add(Sys.SENDTO, "fbdxbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler()));
+        t.add(Sys.RECVFROM, "fxdxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> withLength(Sys.RECVFROM, a, 4, 1)));
+        t.add(Sys.SOCKETPAIR, "dddx", (task, a) -> socketpair(a));
     }
 
     /**
      * Calls whose argument {@code i} is a buffer and {@code i+1} points at its length (a socklen_t, in and out);
      * {@code data}, if not -1, is the index of a data buffer whose length is the next argument (recvfrom).
      */
-    private long withLength(int nr, long[] a, int i, int data) {
+    private long withLength(Sys call, long[] a, int i, int data) {
         int fd = k.fds.host((int) a[0]);
         if (fd < 0) return fd;
         try (Arena arena = Arena.ofConfined()) {
@@ -53,7 +52,7 @@ final class SocketSyscalls {
                 views.add(k.memory.view(a[data], a[data + 1], arena));
                 h[data] = views.getLast().address();
             }
-            long r = Host.syscall(nr, h[0], h[1], h[2], h[3], h[4], h[5]);
+            long r = Host.syscall(call.nr, h[0], h[1], h[2], h[3], h[4], h[5]);
             for (AddressSpace.HostView v : views) v.copyBack();
             return r;
         }
@@ -62,7 +61,7 @@ final class SocketSyscalls {
     private long socketpair(long[] a) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pair = arena.allocate(8, 4);
-            long r = Host.syscall(SYS_SOCKETPAIR, a[0], a[1], a[2], pair.address(), 0, 0);
+            long r = Host.syscall(Sys.SOCKETPAIR.nr, a[0], a[1], a[2], pair.address(), 0, 0);
             return r < 0 ? r : k.fds.installPair(pair, k.memory, a[3]);
         }
     }

@@ -24,7 +24,7 @@ final class Strace {
 
     void unimplemented(Task t, long nr, long[] args) {
         out.printf("[%d] %s(0x%x, 0x%x, 0x%x, ...) = -1 ENOSYS (not implemented by goemu)%n",
-                t.tid, SyscallNames.name(nr), args[0], args[1], args[2]);
+                t.tid, Sys.name(nr), args[0], args[1], args[2]);
     }
 
     /** A signal delivery or other kernel event, in strace's "--- ... ---" form. */

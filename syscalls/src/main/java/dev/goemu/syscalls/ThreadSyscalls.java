@@ -15,34 +15,34 @@ final class ThreadSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(56, "xxxxx", this::clone);
-        t.add(60, "d", (task, a) -> exitThread(task, (int) a[0]));
-        t.add(231, "d", (task, a) -> {
+        t.partial(Sys.CLONE, "xxxxx", "threads only (CLONE_VM|CLONE_THREAD); new processes ENOSYS", this::clone);
+        t.add(Sys.EXIT, "d", (task, a) -> exitThread(task, (int) a[0]));
+        t.add(Sys.EXIT_GROUP, "d", (task, a) -> {
             k.exitProcess((int) a[0] & 0xff);
             return 0;
         });
-        t.add(186, "", (task, a) -> task.tid);
-        t.add(218, "x", (task, a) -> {
+        t.add(Sys.GETTID, "", (task, a) -> task.tid);
+        t.add(Sys.SET_TID_ADDRESS, "x", (task, a) -> {
             task.clearChildTid = a[0];
             return task.tid;
         });
-        t.add(273, "xd", (task, a) -> 0); // robust futex lists matter only to pthreads
-        t.add(334, "xdxx", (task, a) -> -Errno.ENOSYS); // rseq: optional for libc, unused by Go
-        t.add(435, "xd", (task, a) -> -Errno.ENOSYS); // clone3: callers fall back to clone
-        t.add(202, "xdxxxx", this::futex);
-        t.add(24, "", (task, a) -> {
+        t.partial(Sys.SET_ROBUST_LIST, "xd", "accepted, not kept: robust futex lists matter only to pthreads", (task, a) -> 0);
+        t.refuse(Sys.RSEQ, "xdxx", Errno.ENOSYS, "optional for libc (as on a kernel without CONFIG_RSEQ), unused by Go");
+        t.refuse(Sys.CLONE3, "xd", Errno.ENOSYS, "callers fall back to clone, as on kernels before 5.3");
+        t.partial(Sys.FUTEX, "xdxxxx", "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET; other operations ENOSYS", this::futex);
+        t.add(Sys.SCHED_YIELD, "", (task, a) -> {
             k.scheduler.yield(task);
             k.machine.stopAfterSyscall();
             return 0;
         });
-        t.add(204, "ddx", (task, a) -> schedGetaffinity(a[1], a[2]));
-        t.add(203, "ddx", (task, a) -> 0);
-        t.add(309, "xxx", (task, a) -> {
+        t.add(Sys.SCHED_GETAFFINITY, "ddx", (task, a) -> schedGetaffinity(a[1], a[2]));
+        t.partial(Sys.SCHED_SETAFFINITY, "ddx", "accepted and ignored: the CPU set is --cpus", (task, a) -> 0);
+        t.partial(Sys.GETCPU, "xxx", "always CPU 0, node 0", (task, a) -> {
             if (a[0] != 0) k.memory.writeInt(a[0], 0);
             if (a[1] != 0) k.memory.writeInt(a[1], 0);
             return 0;
         });
-        t.add(158, "xx", this::archPrctl);
+        t.add(Sys.ARCH_PRCTL, "xx", this::archPrctl);
     }
 
     private long clone(Task parent, long[] a) {

@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
  */
 final class TimeSyscalls {
     private static final int CLOCK_REALTIME = 0, TIMER_ABSTIME = 1;
-    private static final int SYS_CLOCK_GETTIME = 228;
 
     private final Kernel k;
 
@@ -18,21 +17,21 @@ final class TimeSyscalls {
 
     void register(SyscallTable t) {
         // clock_gettime, clock_getres: the host's clocks are the guest's; the timespec is 16 bytes.
-        t.add(228, "dx", k.passthrough.handler(228, "xp", 16, false));
-        t.add(229, "dx", k.passthrough.handler(229, "xp", 16, false));
-        t.add(96, "xx", this::gettimeofday);
-        t.add(201, "x", (task, a) -> {
+        t.add(Sys.CLOCK_GETTIME, "dp", k.passthrough.struct(16));
+        t.add(Sys.CLOCK_GETRES, "dp", k.passthrough.struct(16));
+        t.add(Sys.GETTIMEOFDAY, "xx", this::gettimeofday);
+        t.add(Sys.TIME, "x", (task, a) -> {
             long now = System.currentTimeMillis() / 1000;
             if (a[0] != 0) k.memory.writeLong(a[0], now);
             return now;
         });
-        t.add(35, "xx", (task, a) -> sleep(task, CLOCK_REALTIME, 0, a[0]));
-        t.add(230, "ddxx", (task, a) -> sleep(task, (int) a[0], (int) a[1], a[2]));
+        t.add(Sys.NANOSLEEP, "xx", (task, a) -> sleep(task, CLOCK_REALTIME, 0, a[0]));
+        t.add(Sys.CLOCK_NANOSLEEP, "ddxx", (task, a) -> sleep(task, (int) a[0], (int) a[1], a[2]));
     }
 
     /** gettimeofday(tv, tz): the timeval (16 bytes) from the host; the obsolete timezone is UTC, as Linux keeps it. */
     private long gettimeofday(Task task, long[] a) {
-        long r = k.passthrough.call(96, "px", 16, new long[] {a[0], 0, 0, 0, 0, 0});
+        long r = k.passthrough.call(Sys.GETTIMEOFDAY, "px", 16, new long[] {a[0], 0, 0, 0, 0, 0});
         if (r == 0 && a[1] != 0) k.memory.writeLong(a[1], 0); // struct timezone: two zero ints
         return r;
     }
@@ -64,7 +63,7 @@ final class TimeSyscalls {
     static long hostClock(int clock) {
         try (Arena arena = Arena.ofConfined()) {
             var ts = arena.allocate(16, 8);
-            Host.syscall(SYS_CLOCK_GETTIME, clock, ts.address(), 0);
+            Host.syscall(Sys.CLOCK_GETTIME.nr, clock, ts.address(), 0);
             return ts.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0) * 1_000_000_000L
                     + ts.get(java.lang.foreign.ValueLayout.JAVA_LONG, 8);
         }
