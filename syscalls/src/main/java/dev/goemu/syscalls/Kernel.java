@@ -30,6 +30,7 @@ public final class Kernel {
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
+    private final Set<Integer> reportedInternalErrors = new HashSet<>();
     private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
     private final Strace strace;
     private int nextTid;
@@ -170,6 +171,14 @@ public final class Kernel {
             return current.handler().call(task, args);
         } catch (GuestFault f) {
             return -Errno.EFAULT;
+        } catch (RuntimeException | StackOverflowError e) {
+            // A handler that throws on some guest input is goemu's bug, not the guest's: say so once, and let the
+            // guest go on with an error it can handle, as it would from a kernel that refused the arguments.
+            if (reportedInternalErrors.add(nr)) {
+                config.diagnostics().printf("goemu: internal error in %s(0x%x, 0x%x, 0x%x, ...) at guest pc 0x%x: %s%n",
+                        current.name(), args[0], args[1], args[2], machine.registers().get(Registers.RIP), e);
+            }
+            return -Errno.EINVAL;
         }
     }
 
