@@ -1,7 +1,6 @@
 package dev.goemu.unicorn;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -24,139 +23,82 @@ final class Native {
     static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIB = Library.lookup();
 
-    // Calls that never run guest code or hooks are "critical" (no thread-state transition, heap arrays allowed).
-    private static final Linker.Option CRITICAL = Linker.Option.critical(true);
+    /**
+     * Almost every libunicorn call goes through one shape, {@link Library#CALL}: the JDK generates code per shape,
+     * not per function, and twenty shapes cost a hello world about 0.2 s of start-up.
+     */
+    /** Calls that never run guest code or hooks are "critical": no thread-state transition. */
+    private static final Linker.Option CRITICAL = Linker.Option.critical(false);
 
-    // One holder class per call: the JVM initialises (links) each on its first use, so a run pays only for the calls
-    // it makes. Linking costs start-up several ms a call (the JDK generates code for each), and a hello world makes
-    // about half of them.
-    static final class UcOpen {
-        static final MethodHandle H = handle("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    }
-    static final class UcClose {
-        static final MethodHandle H = handle("uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-    static final class UcStrerror {
-        static final MethodHandle H = handle("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), CRITICAL);
-    }
-    static final class UcMemMap {
-        static final MethodHandle H = handle("uc_mem_map",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    }
-    static final class UcMemMapPtr {
-        static final MethodHandle H = handle("uc_mem_map_ptr",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
-    }
-    static final class UcMemUnmap {
-        static final MethodHandle H = handle("uc_mem_unmap",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    }
-    static final class UcMemProtect {
-        static final MethodHandle H = handle("uc_mem_protect",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    }
-    static final class UcMemRegions {
-        static final MethodHandle H = handle("uc_mem_regions",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-    }
-    static final class UcFree {
-        static final MethodHandle H = handle("uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
+    static final MethodHandle UC_OPEN = call("uc_open"), UC_CLOSE = call("uc_close"), UC_STRERROR = call("uc_strerror"),
+            UC_MEM_MAP = call("uc_mem_map"), UC_MEM_MAP_PTR = call("uc_mem_map_ptr"), UC_MEM_UNMAP = call("uc_mem_unmap"),
+            UC_MEM_PROTECT = call("uc_mem_protect"), UC_MEM_REGIONS = call("uc_mem_regions"), UC_FREE = call("uc_free"),
+            UC_EMU_START = call("uc_emu_start"), UC_EMU_STOP = call("uc_emu_stop"), UC_HOOK_DEL = call("uc_hook_del"),
+            UC_CONTEXT_ALLOC = call("uc_context_alloc"), UC_CONTEXT_FREE = call("uc_context_free");
+    // The calls made per syscall and per thread switch: critical.
+    static final MethodHandle UC_REG_READ2 = fast("uc_reg_read2"), UC_REG_WRITE2 = fast("uc_reg_write2"),
+            UC_REG_READ_BATCH = fast("uc_reg_read_batch"), UC_REG_WRITE_BATCH = fast("uc_reg_write_batch"),
+            UC_CONTEXT_SAVE = fast("uc_context_save"), UC_CONTEXT_RESTORE = fast("uc_context_restore"),
+            UC_CONTEXT_REG_READ = fast("uc_context_reg_read"),
+            /** goemu_engine_interrupt(uc): goemu's engine patch; only sets flags, so it may be called from any thread. */
+            GOEMU_ENGINE_INTERRUPT = fast("goemu_engine_interrupt");
+
+    /** uc_mem_read(uc, address, bytes, size) and uc_mem_write, for byte arrays too (critical calls may take heap memory). */
     static final class UcMemRead {
         static final MethodHandle H = handle("uc_mem_read",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
     }
     static final class UcMemWrite {
         static final MethodHandle H = handle("uc_mem_write",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL);
-    }
-    // The calls made per syscall and per thread switch take their pointers as raw addresses (JAVA_LONG): a
-    // MemorySegment argument costs a session acquire and release and several checks per call, which were most of
-    // a register access's cost.
-    /** uc_reg_read2(uc, regid, value, size) and uc_reg_write2, pointers as addresses. */
-    static final class UcRegRead2 {
-        static final MethodHandle H = handle("uc_reg_read2",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    }
-    static final class UcRegWrite2 {
-        static final MethodHandle H = handle("uc_reg_write2",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    }
-    /** uc_reg_read_batch(uc, regids, values, count) and uc_reg_write_batch, pointers as addresses. */
-    static final class UcRegReadBatch {
-        static final MethodHandle H = handle("uc_reg_read_batch",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
-    }
-    static final class UcRegWriteBatch {
-        static final MethodHandle H = handle("uc_reg_write_batch",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
-    }
-    /** uc_emu_start(uc, begin, until, timeout, count), uc as an address. */
-    static final class UcEmuStart {
-        static final MethodHandle H = handle("uc_emu_start",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-    }
-    static final class UcEmuStop {
-        static final MethodHandle H = handle("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
     }
     /** uc_hook_add(uc, &hh, type, cb, user_data, begin, end, ...): always called with one variadic int (the insn id, or 0). */
     static final class UcHookAdd {
         static final MethodHandle H = handle("uc_hook_add",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT),
                 Linker.Option.firstVariadicArg(7));
     }
-    /** uc_ctl(uc, control, ...): always called with one variadic int (the argument, or an ignored 0). */
+    /** uc_ctl(uc, control, ...): always called with two variadic 64-bit arguments; a control that reads one int gets the first's low half. */
     static final class UcCtl {
-        static final MethodHandle H = handle("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-    }
-    /** uc_ctl(uc, control, uint64, uint64) */
-    static final class UcCtl2L {
         static final MethodHandle H = handle("uc_ctl",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    }
-    static final class UcHookDel {
-        static final MethodHandle H = handle("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-    static final class UcContextAlloc {
-        static final MethodHandle H = handle("uc_context_alloc",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    }
-    /** uc_context_save(uc, context) and uc_context_restore: a memcpy of the CPU state; pointers as addresses. */
-    static final class UcContextSave {
-        static final MethodHandle H = handle("uc_context_save",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    }
-    static final class UcContextRestore {
-        static final MethodHandle H = handle("uc_context_restore",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CRITICAL);
-    }
-    static final class UcContextFree {
-        static final MethodHandle H = handle("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-    static final class UcContextRegRead {
-        static final MethodHandle H = handle("uc_context_reg_read",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
     }
 
-    /** goemu_engine_interrupt(uc): goemu's engine patch; only sets flags, so it may be called from any thread. */
-    static final class GoemuEngineInterrupt {
-        static final MethodHandle H = handle("goemu_engine_interrupt",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL);
-    }
     /** Addresses of what the native SYSCALL hook calls, stored in its struct (see {@link FastSyscalls}). */
     static final MemorySegment UC_REG_READ_ADDR = symbol("uc_reg_read");
     static final MemorySegment UC_REG_WRITE_ADDR = symbol("uc_reg_write");
     static final MemorySegment UC_MEM_WRITE_ADDR = symbol("uc_mem_write");
 
-    // Upcall signatures.
-    /** The SYSCALL hook runs per syscall: its pointers come as addresses, so the upcall allocates no MemorySegment. */
-    static final FunctionDescriptor CB_INSN = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG);
-    static final FunctionDescriptor CB_INTR = FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS);
-    static final FunctionDescriptor CB_CODE = FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS);
-    static final FunctionDescriptor CB_MEM_EVENT =
-            FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS);
-    static final FunctionDescriptor CB_INSN_INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS);
+    /**
+     * Every upcall (hook callback) has the shape of {@link Library#CALL}, for the same reason: a callback declared with fewer
+     * parameters leaves the others' registers unread, and one returning bool reads the low byte of the result.
+     */
+    static final FunctionDescriptor UPCALL = Library.CALL;
+
+    /** h(a0, ..., a4, 0) of a handle of {@link Library#CALL} shape. */
+    static long call(MethodHandle h, long a0, long a1, long a2, long a3, long a4) {
+        try {
+            return (long) h.invokeExact(a0, a1, a2, a3, a4, 0L);
+        } catch (Throwable t) {
+            throw Unicorn.rethrow(t);
+        }
+    }
+
+    static long call(MethodHandle h, long a0, long a1, long a2) {
+        return call(h, a0, a1, a2, 0, 0);
+    }
+
+    static long call(MethodHandle h, long a0) {
+        return call(h, a0, 0, 0, 0, 0);
+    }
+
+    private static MethodHandle call(String name) {
+        return handle(name, Library.CALL);
+    }
+
+    private static MethodHandle fast(String name) {
+        return handle(name, Library.CALL, CRITICAL);
+    }
 
     private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
         return LINKER.downcallHandle(symbol(name), fd, options);
@@ -167,16 +109,19 @@ final class Native {
     }
 
     static String strerror(int code) {
-        try {
-            MemorySegment s = (MemorySegment) UcStrerror.H.invokeExact(code);
-            return s.equals(MemorySegment.NULL) ? "?" : s.reinterpret(4096).getString(0);
-        } catch (Throwable t) {
-            return "?";
-        }
+        long s = call(UC_STRERROR, code);
+        return s == 0 ? "?" : MemorySegment.ofAddress(s).reinterpret(4096).getString(0);
     }
 
     /** Locates and version-checks libunicorn once; failures are remembered and rethrown as fresh exceptions. */
     static final class Library {
+        /**
+         * Six 64-bit integers in and one out. The System V x86-64 ABI makes this exact for libunicorn's non-variadic
+         * functions: int, long and pointer arguments all travel in 64-bit registers (a callee reads the low half of an
+         * int's), arguments a function does not declare are ignored, and callers cast an int result from the low half.
+         */
+        static final FunctionDescriptor CALL = FunctionDescriptor.of(JAVA_LONG,
+                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         /** What goemu_engine_patch_level must return at least: emulator/src/main/unicorn/*.patch sets it. */
         static final int PATCH_LEVEL = 1;
         private static SymbolLookup lookup;
@@ -232,7 +177,7 @@ final class Native {
         private static void requirePatched(SymbolLookup l, String p, String ver) {
             int level = l.find("goemu_engine_patch_level").map(sym -> {
                 try {
-                    return (int) LINKER.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                    return (int) (long) LINKER.downcallHandle(sym, CALL).invokeExact(0L, 0L, 0L, 0L, 0L, 0L);
                 } catch (Throwable t) {
                     throw new UnicornException("goemu_engine_patch_level failed in " + p, t);
                 }
@@ -259,8 +204,7 @@ final class Native {
                     () -> new UnicornException(p + " (" + from + ") is not a Unicorn library: no uc_version"));
             int v;
             try {
-                v = (int) LINKER.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS))
-                        .invokeExact(MemorySegment.NULL, MemorySegment.NULL);
+                v = (int) (long) LINKER.downcallHandle(sym, CALL).invokeExact(0L, 0L, 0L, 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw new UnicornException("uc_version failed in " + p, t);
             }

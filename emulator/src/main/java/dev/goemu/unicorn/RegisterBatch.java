@@ -24,12 +24,12 @@ public final class RegisterBatch {
 
     /** Reads all the registers from the CPU; {@link #get} then returns them. */
     public void read() {
-        owner.batchCall(Native.UcRegReadBatch.H, ids, pointers, count);
+        owner.batchCall(Native.UC_REG_READ_BATCH, ids, pointers, count);
     }
 
     /** Writes all the registers to the CPU, as {@link #set} left them. */
     public void write() {
-        owner.batchCall(Native.UcRegWriteBatch.H, ids, pointers, count);
+        owner.batchCall(Native.UC_REG_WRITE_BATCH, ids, pointers, count);
     }
 
     /** The value of the batch's register {@code i}, as last read or set. */

@@ -50,20 +50,21 @@ public final class Unicorn implements AutoCloseable {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            UP_INSN = l.findVirtual(Unicorn.class, "insnUpcall",
-                    MethodType.methodType(void.class, Runnable.class, long.class, long.class));
-            UP_INTR = l.findVirtual(Unicorn.class, "intrUpcall", MethodType.methodType(void.class,
-                    InterruptHandler.class, MemorySegment.class, int.class, MemorySegment.class));
-            UP_CODE = l.findVirtual(Unicorn.class, "codeUpcall", MethodType.methodType(void.class,
-                    CodeHandler.class, MemorySegment.class, long.class, int.class, MemorySegment.class));
-            UP_MEM = l.findVirtual(Unicorn.class, "memUpcall", MethodType.methodType(boolean.class,
-                    MemoryFaultHandler.class, MemorySegment.class, int.class, long.class, int.class, long.class,
-                    MemorySegment.class));
-            UP_INSN_INVALID = l.findVirtual(Unicorn.class, "insnInvalidUpcall", MethodType.methodType(boolean.class,
-                    InvalidInstructionHandler.class, MemorySegment.class, MemorySegment.class));
+            UP_INSN = upcallTarget(l, "insnUpcall", Runnable.class);
+            UP_INTR = upcallTarget(l, "intrUpcall", InterruptHandler.class);
+            UP_CODE = upcallTarget(l, "codeUpcall", CodeHandler.class);
+            UP_MEM = upcallTarget(l, "memUpcall", MemoryFaultHandler.class);
+            UP_INSN_INVALID = upcallTarget(l, "insnInvalidUpcall", InvalidInstructionHandler.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    /** An upcall target: the handler, then the callback's arguments in {@link Native#UPCALL}'s shape. */
+    private static MethodHandle upcallTarget(MethodHandles.Lookup l, String name, Class<?> handler)
+            throws ReflectiveOperationException {
+        return l.findVirtual(Unicorn.class, name, MethodType.methodType(long.class, handler,
+                long.class, long.class, long.class, long.class, long.class, long.class));
     }
 
     private final Arena arena;          // upcall stubs, scratch buffers, preemption state; closed by close()
@@ -99,7 +100,7 @@ public final class Unicorn implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment out = arena.allocate(ADDRESS);
-            int err = (int) Native.UcOpen.H.invokeExact(UC_ARCH_X86, UC_MODE_64, out);
+            int err = (int) Native.call(Native.UC_OPEN, UC_ARCH_X86, UC_MODE_64, out.address());
             if (err != 0) throw error(err, "uc_open(UC_ARCH_X86, UC_MODE_64)");
             return new Unicorn(arena, out.get(ADDRESS, 0));
         } catch (Throwable t) {
@@ -128,28 +129,28 @@ public final class Unicorn implements AutoCloseable {
             throw new IllegalArgumentException("host segment of " + host.byteSize() + " bytes is smaller than 0x"
                     + Long.toHexString(size));
         }
-        int err = call(() -> (int) Native.UcMemMapPtr.H.invokeExact(uc, addr, size, perms, host));
+        int err = (int) Native.call(Native.UC_MEM_MAP_PTR, ucAddress, addr, size, perms, host.address());
         check(err, "uc_mem_map_ptr(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
     }
 
     /** uc_mem_map: memory allocated and owned by Unicorn. */
     public void map(long addr, long size, int perms) {
         checkOpen();
-        int err = call(() -> (int) Native.UcMemMap.H.invokeExact(uc, addr, size, perms));
+        int err = (int) Native.call(Native.UC_MEM_MAP, ucAddress, addr, size, perms, 0);
         check(err, "uc_mem_map(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
     }
 
     /** uc_mem_unmap; a part of a region (also a mapPtr one) may be unmapped, splitting it. */
     public void unmap(long addr, long size) {
         checkOpen();
-        int err = call(() -> (int) Native.UcMemUnmap.H.invokeExact(uc, addr, size));
+        int err = (int) Native.call(Native.UC_MEM_UNMAP, ucAddress, addr, size);
         check(err, "uc_mem_unmap(" + hex(addr) + ", " + hex(size) + ")");
     }
 
     /** uc_mem_protect; a part of a region (also a mapPtr one) may be changed, splitting it. */
     public void protect(long addr, long size, int perms) {
         checkOpen();
-        int err = call(() -> (int) Native.UcMemProtect.H.invokeExact(uc, addr, size, perms));
+        int err = (int) Native.call(Native.UC_MEM_PROTECT, ucAddress, addr, size, perms, 0);
         check(err, "uc_mem_protect(" + hex(addr) + ", " + hex(size) + ", " + Perm.toString(perms) + ")");
     }
 
@@ -160,15 +161,14 @@ public final class Unicorn implements AutoCloseable {
      */
     public void invalidateCode(long begin, long end) {
         checkOpen();
-        int err = call(() -> (int) Native.UcCtl2L.H.invokeExact(uc, UC_CTL_WRITE | (2 << 26) | UC_CTL_TB_REMOVE_CACHE,
-                begin, end));
+        int err = ctl(UC_CTL_WRITE | (2 << 26) | UC_CTL_TB_REMOVE_CACHE, begin, end);
         check(err, "uc_ctl_remove_cache(" + hex(begin) + ", " + hex(end) + ")");
     }
 
     /** uc_ctl_flush_tb: drops all translated code. */
     public void flushCode() {
         checkOpen();
-        int err = call(() -> (int) Native.UcCtl.H.invokeExact(uc, UC_CTL_WRITE | UC_CTL_TB_FLUSH, 0));
+        int err = ctl(UC_CTL_WRITE | UC_CTL_TB_FLUSH, 0, 0);
         check(err, "uc_ctl_flush_tb");
     }
 
@@ -179,7 +179,7 @@ public final class Unicorn implements AutoCloseable {
      */
     public void setCpuModel(int model) {
         checkOpen();
-        int err = call(() -> (int) Native.UcCtl.H.invokeExact(uc, UC_CTL_WRITE | (1 << 26) | UC_CTL_CPU_MODEL, model));
+        int err = ctl(UC_CTL_WRITE | (1 << 26) | UC_CTL_CPU_MODEL, model, 0);
         check(err, "uc_ctl_set_cpu_model(" + model + ")" + (err == UnicornException.ARG
                 ? " [only before the engine is first used: map, register access, hook]" : ""));
     }
@@ -235,7 +235,7 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         outBox.fill((byte) 0);
         MemorySegment countBox = outBox.asSlice(8, 4);
-        int err = call(() -> (int) Native.UcMemRegions.H.invokeExact(uc, outBox, countBox));
+        int err = (int) Native.call(Native.UC_MEM_REGIONS, ucAddress, outBox.address(), countBox.address());
         check(err, "uc_mem_regions");
         int count = countBox.get(JAVA_INT, 0);
         MemorySegment array = outBox.get(ADDRESS, 0);
@@ -245,7 +245,7 @@ public final class Unicorn implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             out.add(new Region(a.get(JAVA_LONG, 24L * i), a.get(JAVA_LONG, 24L * i + 8), a.get(JAVA_INT, 24L * i + 16)));
         }
-        int ignored = call(() -> (int) Native.UcFree.H.invokeExact(array));
+        Native.call(Native.UC_FREE, array.address());
         return out;
     }
 
@@ -257,7 +257,7 @@ public final class Unicorn implements AutoCloseable {
         sizeBox.set(JAVA_LONG, 0, 8);
         int err;
         try {
-            err = (int) Native.UcRegRead2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
+            err = (int) (long) Native.UC_REG_READ2.invokeExact(ucAddress, (long) regId, scratchAddress, sizeBoxAddress, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -277,7 +277,7 @@ public final class Unicorn implements AutoCloseable {
         sizeBox.set(JAVA_LONG, 0, 8);
         int err;
         try {
-            err = (int) Native.UcRegWrite2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress);
+            err = (int) (long) Native.UC_REG_WRITE2.invokeExact(ucAddress, (long) regId, scratchAddress, sizeBoxAddress, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -293,7 +293,7 @@ public final class Unicorn implements AutoCloseable {
         if (size <= 0 || size > MAX_REG_BYTES) throw new IllegalArgumentException("register size " + size);
         scratch.asSlice(0, MAX_REG_BYTES).fill((byte) 0);
         sizeBox.set(JAVA_LONG, 0, size);
-        int err = call(() -> (int) Native.UcRegRead2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
+        int err = (int) Native.call(Native.UC_REG_READ2, ucAddress, regId, scratchAddress, sizeBoxAddress, 0);
         if (err != 0) throw error(err, "uc_reg_read(" + X86.name(regId) + ", " + size + " bytes)");
         return scratch.asSlice(0, size).toArray(JAVA_BYTE);
     }
@@ -306,7 +306,7 @@ public final class Unicorn implements AutoCloseable {
         }
         MemorySegment.copy(value, 0, scratch, JAVA_BYTE, 0, value.length);
         sizeBox.set(JAVA_LONG, 0, value.length);
-        int err = call(() -> (int) Native.UcRegWrite2.H.invokeExact(ucAddress, regId, scratchAddress, sizeBoxAddress));
+        int err = (int) Native.call(Native.UC_REG_WRITE2, ucAddress, regId, scratchAddress, sizeBoxAddress, 0);
         if (err != 0) throw error(err, "uc_reg_write(" + X86.name(regId) + ", " + value.length + " bytes)");
     }
 
@@ -328,7 +328,7 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         for (int id : regIds) {
             sizeBox.set(JAVA_LONG, 0, 8);
-            int err = call(() -> (int) Native.UcRegRead2.H.invokeExact(ucAddress, id, scratchAddress, sizeBoxAddress));
+            int err = (int) Native.call(Native.UC_REG_READ2, ucAddress, id, scratchAddress, sizeBoxAddress, 0);
             if (err != 0 || sizeBox.get(JAVA_LONG, 0) != 8) {
                 throw new IllegalArgumentException(X86.name(id) + " is not an 8-byte register");
             }
@@ -347,11 +347,11 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         int err;
         try {
-            err = (int) f.invokeExact(ucAddress, ids, pointers, count);
+            err = (int) (long) f.invokeExact(ucAddress, ids, pointers, (long) count, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        if (err != 0) throw error(err, f == Native.UcRegReadBatch.H ? "uc_reg_read_batch" : "uc_reg_write_batch");
+        if (err != 0) throw error(err, f == Native.UC_REG_READ_BATCH ? "uc_reg_read_batch" : "uc_reg_write_batch");
     }
 
     // ---------------------------------------------------------------- running
@@ -373,7 +373,7 @@ public final class Unicorn implements AutoCloseable {
         running++;
         int err;
         try {
-            err = (int) Native.UcEmuStart.H.invokeExact(ucAddress, begin, until, 0L, 0L);
+            err = (int) (long) Native.UC_EMU_START.invokeExact(ucAddress, begin, until, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         } finally {
@@ -393,7 +393,7 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         int err;
         try {
-            err = (int) Native.UcEmuStop.H.invokeExact(ucAddress);
+            err = (int) (long) Native.UC_EMU_STOP.invokeExact(ucAddress, 0L, 0L, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -409,7 +409,7 @@ public final class Unicorn implements AutoCloseable {
      * resume with {@code start(reg(X86.RIP))}. The hook does not set RCX/R11 as a real SYSCALL would.
      */
     public Hook onSyscall(Runnable handler) {
-        MemorySegment stub = upcall(UP_INSN, handler, Native.CB_INSN);
+        MemorySegment stub = upcall(UP_INSN, handler);
         return new Hook(this, hookAdd(UC_HOOK_INSN, stub, MemorySegment.NULL, 1, 0, UC_X86_INS_SYSCALL, "SYSCALL"));
     }
 
@@ -419,7 +419,7 @@ public final class Unicorn implements AutoCloseable {
      * for the others that stays the handler's job.
      */
     public FastSyscalls onSyscallWithFastPath(Runnable handler) {
-        MemorySegment stub = upcall(UP_INSN, handler, Native.CB_INSN);
+        MemorySegment stub = upcall(UP_INSN, handler);
         MemorySegment state = arena.allocate(FastSyscalls.STATE_SIZE, 8);
         state.set(ADDRESS, FastSyscalls.JAVA_HOOK_OFFSET, stub);
         state.set(ADDRESS, FastSyscalls.REG_READ_OFFSET, Native.UC_REG_READ_ADDR);
@@ -433,19 +433,19 @@ public final class Unicorn implements AutoCloseable {
 
     /** UC_HOOK_MEM_INVALID: accesses to unmapped or protected memory (type = a {@link MemType} constant). */
     public Hook onInvalidMemory(MemoryFaultHandler handler) {
-        MemorySegment stub = upcall(UP_MEM, handler, Native.CB_MEM_EVENT);
+        MemorySegment stub = upcall(UP_MEM, handler);
         return new Hook(this, hookAdd(UC_HOOK_MEM_INVALID, stub, MemorySegment.NULL, 1, 0, 0, "UC_HOOK_MEM_INVALID"));
     }
 
     /** UC_HOOK_INTR: CPU exceptions and {@code int n} (see {@link InterruptHandler} for what is reported how). */
     public Hook onInterrupt(InterruptHandler handler) {
-        MemorySegment stub = upcall(UP_INTR, handler, Native.CB_INTR);
+        MemorySegment stub = upcall(UP_INTR, handler);
         return new Hook(this, hookAdd(UC_HOOK_INTR, stub, MemorySegment.NULL, 1, 0, 0, "UC_HOOK_INTR"));
     }
 
     /** UC_HOOK_INSN_INVALID: undefined opcodes such as {@code ud2}, RIP at the instruction. */
     public Hook onInvalidInstruction(InvalidInstructionHandler handler) {
-        MemorySegment stub = upcall(UP_INSN_INVALID, handler, Native.CB_INSN_INVALID);
+        MemorySegment stub = upcall(UP_INSN_INVALID, handler);
         return new Hook(this, hookAdd(UC_HOOK_INSN_INVALID, stub, MemorySegment.NULL, 1, 0, 0, "UC_HOOK_INSN_INVALID"));
     }
 
@@ -455,7 +455,7 @@ public final class Unicorn implements AutoCloseable {
      * them; added from inside a hook (while running) it only affects blocks translated afterwards.
      */
     public Hook onCode(long begin, long end, CodeHandler handler) {
-        MemorySegment stub = upcall(UP_CODE, handler, Native.CB_CODE);
+        MemorySegment stub = upcall(UP_CODE, handler);
         Hook h = new Hook(this, hookAdd(UC_HOOK_CODE, stub, MemorySegment.NULL, begin, end, 0, "UC_HOOK_CODE"));
         flushCodeIfIdle();
         return h;
@@ -463,7 +463,7 @@ public final class Unicorn implements AutoCloseable {
 
     /** UC_HOOK_BLOCK on [begin, end] (inclusive; begin > end = everywhere). Debugger only: ~5x slower. See onCode. */
     public Hook onBlock(long begin, long end, CodeHandler handler) {
-        MemorySegment stub = upcall(UP_CODE, handler, Native.CB_CODE);
+        MemorySegment stub = upcall(UP_CODE, handler);
         Hook h = new Hook(this, hookAdd(UC_HOOK_BLOCK, stub, MemorySegment.NULL, begin, end, 0, "UC_HOOK_BLOCK"));
         flushCodeIfIdle();
         return h;
@@ -479,7 +479,7 @@ public final class Unicorn implements AutoCloseable {
         synchronized (interruptLock) {
             if (interruptClosed) return;
             try {
-                int ignored = (int) Native.GoemuEngineInterrupt.H.invokeExact(uc);
+                long ignored = (long) Native.GOEMU_ENGINE_INTERRUPT.invokeExact(ucAddress, 0L, 0L, 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -496,7 +496,7 @@ public final class Unicorn implements AutoCloseable {
     /** uc_context_alloc: a CPU-state snapshot bound to this engine (freed by its close() or the engine's). */
     public Context newContext() {
         checkOpen();
-        int err = call(() -> (int) Native.UcContextAlloc.H.invokeExact(uc, outBox));
+        int err = (int) Native.call(Native.UC_CONTEXT_ALLOC, ucAddress, outBox.address(), 0);
         check(err, "uc_context_alloc");
         Context c = new Context(this, outBox.get(ADDRESS, 0));
         contexts.add(c);
@@ -505,12 +505,12 @@ public final class Unicorn implements AutoCloseable {
 
     void contextSave(MemorySegment ctx) {
         checkOpen();
-        check(callFast(Native.UcContextSave.H, ctx.address()), "uc_context_save");
+        check(callFast(Native.UC_CONTEXT_SAVE, ctx.address()), "uc_context_save");
     }
 
     void contextRestore(MemorySegment ctx) {
         checkOpen();
-        check(callFast(Native.UcContextRestore.H, ctx.address()), "uc_context_restore");
+        check(callFast(Native.UC_CONTEXT_RESTORE, ctx.address()), "uc_context_restore");
     }
 
     long contextReg(MemorySegment ctx, int regId) {
@@ -518,7 +518,7 @@ public final class Unicorn implements AutoCloseable {
         scratch.set(JAVA_LONG, 0, 0);
         int err;
         try {
-            err = (int) Native.UcContextRegRead.H.invokeExact(ctx, regId, scratch);
+            err = (int) (long) Native.UC_CONTEXT_REG_READ.invokeExact(ctx.address(), (long) regId, scratchAddress, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -528,7 +528,7 @@ public final class Unicorn implements AutoCloseable {
 
     void contextFree(Context c, MemorySegment ctx) {
         if (closed || !contexts.remove(c)) return;
-        int ignored = call(() -> (int) Native.UcContextFree.H.invokeExact(ctx));
+        Native.call(Native.UC_CONTEXT_FREE, ctx.address());
     }
 
     // ---------------------------------------------------------------- lifetime
@@ -544,11 +544,11 @@ public final class Unicorn implements AutoCloseable {
         }
         for (Context c : contexts) {
             MemorySegment ctx = c.handle();
-            int ignored = call(() -> (int) Native.UcContextFree.H.invokeExact(ctx));
+            Native.call(Native.UC_CONTEXT_FREE, c.handle().address());
         }
         contexts.clear();
         try {
-            int ignored = call(() -> (int) Native.UcClose.H.invokeExact(uc));
+            Native.call(Native.UC_CLOSE, ucAddress);
         } finally {
             arena.close();
         }
@@ -562,67 +562,83 @@ public final class Unicorn implements AutoCloseable {
 
     void hookDel(long handle) {
         if (closed) return;
-        check(call(() -> (int) Native.UcHookDel.H.invokeExact(uc, handle)), "uc_hook_del");
+        check((int) Native.call(Native.UC_HOOK_DEL, ucAddress, handle, 0), "uc_hook_del");
     }
 
     private long hookAdd(int type, MemorySegment callback, MemorySegment userData, long begin, long end, int extra,
                          String what) {
         checkOpen();
         outBox.set(JAVA_LONG, 0, 0);
-        int err = call(() -> (int) Native.UcHookAdd.H.invokeExact(uc, outBox, type, callback, userData, begin, end, extra));
+        int err;
+        try {
+            err = (int) Native.UcHookAdd.H.invokeExact(ucAddress, outBox.address(), type, callback.address(), userData.address(),
+                    begin, end, extra);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
         check(err, "uc_hook_add(" + what + ")");
         return outBox.get(JAVA_LONG, 0);
     }
 
-    private MemorySegment upcall(MethodHandle target, Object handler, FunctionDescriptor fd) {
+    private MemorySegment upcall(MethodHandle target, Object handler) {
         checkOpen();
         if (handler == null) throw new NullPointerException("handler");
         MethodHandle mh = MethodHandles.insertArguments(target.bindTo(this), 0, handler);
-        return Native.LINKER.upcallStub(mh, fd, arena);
+        return Native.LINKER.upcallStub(mh, Native.UPCALL, arena);
     }
 
-    // The upcall targets: each catches everything, since an exception escaping into native code kills the JVM.
+    // The upcall targets: each catches everything, since an exception escaping into native code kills the JVM. Their
+    // parameters are the callback's (uc first), as 64-bit values: an int parameter is the low half of its register,
+    // and those the callback does not have are unused.
 
-    private void insnUpcall(Runnable h, long ucp, long user) {
+    /** void cb(uc, user_data) */
+    private long insnUpcall(Runnable h, long ucp, long user, long unused2, long unused3, long unused4, long unused5) {
         try {
             h.run();
         } catch (Throwable t) {
             hookFailed(t);
         }
+        return 0;
     }
 
-    private void intrUpcall(InterruptHandler h, MemorySegment ucp, int intno, MemorySegment user) {
+    /** void cb(uc, uint32_t intno, user_data) */
+    private long intrUpcall(InterruptHandler h, long ucp, long intno, long user, long unused3, long unused4, long unused5) {
         try {
-            h.handle(intno);
+            h.handle((int) intno);
         } catch (Throwable t) {
             hookFailed(t);
         }
+        return 0;
     }
 
-    private void codeUpcall(CodeHandler h, MemorySegment ucp, long address, int size, MemorySegment user) {
+    /** void cb(uc, uint64_t address, uint32_t size, user_data) */
+    private long codeUpcall(CodeHandler h, long ucp, long address, long size, long user, long unused4, long unused5) {
         try {
-            h.handle(address, size);
+            h.handle(address, (int) size);
         } catch (Throwable t) {
             hookFailed(t);
         }
+        return 0;
     }
 
-    private boolean memUpcall(MemoryFaultHandler h, MemorySegment ucp, int type, long address, int size, long value,
-                              MemorySegment user) {
+    /** bool cb(uc, uc_mem_type type, uint64_t address, int size, int64_t value, user_data) */
+    private long memUpcall(MemoryFaultHandler h, long ucp, long type, long address, long size, long value, long user) {
         try {
-            return h.handle(type, address, size, value);
+            return h.handle((int) type, address, (int) size, value) ? 1 : 0;
         } catch (Throwable t) {
             hookFailed(t);
-            return false;
+            return 0;
         }
     }
 
-    private boolean insnInvalidUpcall(InvalidInstructionHandler h, MemorySegment ucp, MemorySegment user) {
+    /** bool cb(uc, user_data) */
+    private long insnInvalidUpcall(InvalidInstructionHandler h, long ucp, long user, long unused2, long unused3,
+                                   long unused4, long unused5) {
         try {
-            return h.handle();
+            return h.handle() ? 1 : 0;
         } catch (Throwable t) {
             hookFailed(t);
-            return false;
+            return 0;
         }
     }
 
@@ -634,7 +650,7 @@ public final class Unicorn implements AutoCloseable {
             } else if (pending != t) {
                 pending.addSuppressed(t);
             }
-            int ignored = (int) Native.UcEmuStop.H.invokeExact(ucAddress);
+            long ignored = (long) Native.UC_EMU_STOP.invokeExact(ucAddress, 0L, 0L, 0L, 0L, 0L);
         } catch (Throwable ignored) {
             // nothing more can be done without letting it reach native code
         }
@@ -651,7 +667,7 @@ public final class Unicorn implements AutoCloseable {
     /** A call f(uc, pointer) of a handle whose pointers are addresses. */
     private int callFast(MethodHandle f, long pointer) {
         try {
-            return (int) f.invokeExact(ucAddress, pointer);
+            return (int) (long) f.invokeExact(ucAddress, pointer, 0L, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -671,21 +687,16 @@ public final class Unicorn implements AutoCloseable {
         return "0x" + Long.toHexString(v);
     }
 
-    @FunctionalInterface
-    private interface NativeCall {
-        int call() throws Throwable;
-    }
-
-    /** Runs a downcall, turning the (theoretical) Throwable of invokeExact into an unchecked one. */
-    private static int call(NativeCall c) {
+    /** uc_ctl(uc, control, a, b): a control that takes one int reads the low half of {@code a}. */
+    private int ctl(int control, long a, long b) {
         try {
-            return c.call();
+            return (int) Native.UcCtl.H.invokeExact(ucAddress, control, a, b);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) throw r;
         if (t instanceof Error e) throw e;
         throw new UnicornException("exception in a Unicorn hook: " + t, t);
