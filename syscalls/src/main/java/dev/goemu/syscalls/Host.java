@@ -31,7 +31,7 @@ public final class Host {
             ThreadLocal.withInitial(() -> Arena.global().allocate(CALL_STATE));
 
     public static final int SYS_READ = 0, SYS_WRITE = 1, SYS_CLOSE = 3, SYS_FSTAT = 5, SYS_POLL = 7, SYS_MMAP = 9,
-            SYS_MUNMAP = 11, SYS_PREAD = 17, SYS_MADVISE = 28, SYS_FCNTL = 72;
+            SYS_MUNMAP = 11, SYS_PREAD = 17, SYS_MSYNC = 26, SYS_MINCORE = 27, SYS_MADVISE = 28, SYS_FCNTL = 72;
 
     private Host() {}
 
