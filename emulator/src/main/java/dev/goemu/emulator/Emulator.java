@@ -123,7 +123,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
         // Time syscalls are answered in C, but --strace must see every syscall.
         cpu.onSyscallWithFastPath(this::onSyscall).setEnabled(options.strace() == null);
         cpu.onInvalidMemory((type, address, size, value) -> {
-            fault = Fault.memory(type, address);
+            fault = memory.isPastEof(address) ? Fault.pastEndOfFile(address) : Fault.memory(type, address);
             return false;
         });
         cpu.onInterrupt(intno -> {

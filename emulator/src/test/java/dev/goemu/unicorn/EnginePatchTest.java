@@ -108,4 +108,26 @@ class EnginePatchTest extends EngineTestBase {
             assertEquals(1, uc.reg(X86.RCX), "nothing after the faulting store ran");
         }
     }
+
+    /**
+     * Two mappings of one shared file are two guest ranges on the same host pages (uc_mem_map_ptr twice): a store
+     * through one, with a fast TLB entry for the other already made, is seen through the other; unmapping one
+     * leaves the other working (the engine never frees memory it was given).
+     */
+    @Test
+    void twoMappingsOfTheSameHostPagesSeeEachOthersStores() {
+        long alias = 0x300000;
+        uc.mapPtr(alias, PAGE, Perm.READ | Perm.WRITE, host);
+        uc.write(CODE, asm(
+                "48 8b 04 25 " + imm32((int) alias + 16), // mov rax, [alias+16]
+                storeImm32(PTR + 16, 7),
+                "48 8b 1c 25 " + imm32((int) alias + 16))); // mov rbx, [alias+16]
+        uc.start(CODE, CODE + 27);
+        assertEquals(0, uc.reg(X86.RAX));
+        assertEquals(7, uc.reg(X86.RBX));
+        uc.unmap(PTR, PAGE);
+        uc.write(CODE, asm(storeImm32(alias + 24, 9)));
+        uc.start(CODE, CODE + 11);
+        assertEquals(9, host.get(JAVA_LONG, 24));
+    }
 }

@@ -30,11 +30,39 @@ public final class AddressSpace {
         void protect(long guest, long size, int perms);
     }
 
-    /** One mapping [start, end) with its host memory; pieces split from one host allocation share it. */
-    private record Region(long start, long end, int perms, MemorySegment host) {
+    /**
+     * What a mapping's host memory is. It decides what MAP_FIXED over it, madvise and a future fork do: private
+     * memory is goemu's own anonymous pages (a fork copies them), shared memory is a host mapping that other
+     * mappings see too (a fork must map the same host pages, not copy them). munmap unmaps the host memory of
+     * every kind: anonymous pages are freed, a shared mapping's data stays in its file or other mappings.
+     */
+    public enum Kind {
+        /** Anonymous private memory: mmap(MAP_PRIVATE|MAP_ANONYMOUS), brk, stacks, the ELF's segments. */
+        PRIVATE,
+        /** MAP_PRIVATE of a file: anonymous pages with a copy of the file read in at mmap time. */
+        PRIVATE_FILE,
+        /** MAP_SHARED|MAP_ANONYMOUS: the host's MAP_SHARED|MAP_ANONYMOUS pages. */
+        SHARED_ANON,
+        /** MAP_SHARED of a file: the host's own mapping of the file, so writes reach the file and its other mappings. */
+        SHARED_FILE;
+
+        public boolean shared() { return this == SHARED_ANON || this == SHARED_FILE; }
+    }
+
+    /**
+     * One mapping [start, end) with its host memory; pieces split from one host allocation share it. maxPerms are
+     * the permissions mprotect may grant (a file opened read-only cannot be mapped writable and shared). pastEof
+     * marks pages of a shared file mapping that lay wholly past the end of the file at mmap time: Linux raises
+     * SIGBUS on access, and so would the host, which would kill goemu; so the CPU does not map them (its access
+     * faults and {@link #isPastEof} makes that a SIGBUS) and the kernel's own accesses get EFAULT.
+     */
+    private record Region(long start, long end, int perms, MemorySegment host, Kind kind, int maxPerms, boolean pastEof) {
         long hostAddr(long guest) { return host.address() + (guest - start); }
-        Region slice(long from, long to) { return new Region(from, to, perms, host.asSlice(from - start, to - from)); }
-        Region withPerms(int p) { return new Region(start, end, p, host); }
+        Region slice(long from, long to) {
+            return new Region(from, to, perms, host.asSlice(from - start, to - from), kind, maxPerms, pastEof);
+        }
+        Region withPerms(int p) { return new Region(start, end, p, host, kind, maxPerms, pastEof); }
+        Region withKind(Kind k) { return new Region(start, end, perms, host, k, maxPerms, pastEof); }
     }
 
     private final Mapper mapper;
@@ -51,13 +79,20 @@ public final class AddressSpace {
 
     // ---- mapping ----
 
-    /** Maps fresh zeroed memory at exactly [addr, addr+size), replacing whatever was there (MAP_FIXED). */
+    /** Maps fresh zeroed private memory at exactly [addr, addr+size), replacing whatever was there (MAP_FIXED). */
     public void mapFixed(long addr, long size, int perms) {
-        if (isFullyMapped(addr, size)) {
+        mapFixed(addr, size, perms, Kind.PRIVATE);
+    }
+
+    /** {@link #mapFixed(long, long, int)} of a private kind: PRIVATE, or PRIVATE_FILE for the caller to fill. */
+    public void mapFixed(long addr, long size, int perms, Kind kind) {
+        List<Region> old = overlapping(addr, addr + size);
+        if (isFullyMapped(addr, size) && old.stream().noneMatch(r -> r.kind.shared())) {
             // Go reserves PROT_NONE ranges and later maps parts of them: reuse the host pages, zeroed.
-            for (Region r : overlapping(addr, addr + size)) {
+            for (Region r : old) {
                 long from = Math.max(r.start, addr), to = Math.min(r.end, addr + size);
                 Host.zeroPages(r.hostAddr(from), to - from);
+                if (r.kind != kind) replacePart(r, from, to, r.slice(from, to).withKind(kind));
             }
             protect(addr, size, perms);
             return;
@@ -65,7 +100,24 @@ public final class AddressSpace {
         unmap(addr, size);
         MemorySegment host = Host.allocatePages(size);
         mapper.map(addr, size, perms, host);
-        regions.put(addr, new Region(addr, addr + size, perms, host));
+        regions.put(addr, new Region(addr, addr + size, perms, host, kind, 7, false));
+    }
+
+    /**
+     * Maps shared host memory (the caller's host mmap of a file or of shared anonymous memory, which this space
+     * now owns and unmaps) at exactly [addr, addr+size), replacing whatever was there. The CPU sees its first
+     * {@code visible} bytes; the rest lies past the end of the file.
+     */
+    public void mapShared(long addr, long size, int perms, MemorySegment host, Kind kind, int maxPerms, long visible) {
+        unmap(addr, size);
+        if (visible > 0) {
+            mapper.map(addr, visible, perms, host.asSlice(0, visible));
+            regions.put(addr, new Region(addr, addr + visible, perms, host.asSlice(0, visible), kind, maxPerms, false));
+        }
+        if (visible < size) {
+            regions.put(addr + visible, new Region(addr + visible, addr + size, perms, host.asSlice(visible),
+                    kind, maxPerms, true));
+        }
     }
 
     /** Linux's choice of address for a non-fixed mmap: the hint if that range is free, else the highest free gap. */
@@ -100,44 +152,113 @@ public final class AddressSpace {
         long end = addr + size;
         for (Region r : overlapping(addr, end)) {
             long from = Math.max(r.start, addr), to = Math.min(r.end, end);
-            mapper.unmap(from, to - from);
+            if (!r.pastEof) mapper.unmap(from, to - from);
             Host.freePages(r.hostAddr(from), to - from);
-            regions.remove(r.start);
-            if (r.start < from) regions.put(r.start, r.slice(r.start, from));
-            if (to < r.end) regions.put(to, r.slice(to, r.end));
+            replacePart(r, from, to, null);
         }
         lastHit = null;
     }
 
-    /** mprotect: false if part of the range is not mapped (ENOMEM). */
-    public boolean protect(long addr, long size, int perms) {
-        if (!isFullyMapped(addr, size)) return false;
+    /** mprotect: 0, -ENOMEM if part of the range is not mapped, -EACCES if a mapping cannot get the permissions. */
+    public long protect(long addr, long size, int perms) {
+        if (!isFullyMapped(addr, size)) return -Errno.ENOMEM;
         long end = addr + size;
-        for (Region r : overlapping(addr, end)) {
-            long from = Math.max(r.start, addr), to = Math.min(r.end, end);
-            if (r.perms == perms) continue;
-            regions.remove(r.start);
-            if (r.start < from) regions.put(r.start, r.slice(r.start, from));
-            regions.put(from, r.slice(from, to).withPerms(perms));
-            if (to < r.end) regions.put(to, r.slice(to, r.end));
+        List<Region> parts = overlapping(addr, end);
+        for (Region r : parts) {
+            if ((perms & ~r.maxPerms) != 0) return -Errno.EACCES;
         }
-        mapper.protect(addr, size, perms);
+        long runStart = addr, runEnd = addr; // the CPU sees every part but those past the end of a file
+        for (Region r : parts) {
+            long from = Math.max(r.start, addr), to = Math.min(r.end, end);
+            if (r.perms != perms) replacePart(r, from, to, r.slice(from, to).withPerms(perms));
+            if (r.pastEof) continue;
+            if (from != runEnd) {
+                if (runEnd > runStart) mapper.protect(runStart, runEnd - runStart, perms);
+                runStart = from;
+            }
+            runEnd = to;
+        }
+        if (runEnd > runStart) mapper.protect(runStart, runEnd - runStart, perms);
         lastHit = null;
-        return true;
+        return 0;
     }
 
-    /** madvise(MADV_DONTNEED) semantics: the pages read as zero afterwards. */
-    public void discard(long addr, long size) {
-        long end = addr + size;
+    /** Replaces [from, to) of r with part (or nothing), keeping r's pieces on either side. */
+    private void replacePart(Region r, long from, long to, Region part) {
+        regions.remove(r.start);
+        if (r.start < from) regions.put(r.start, r.slice(r.start, from));
+        if (part != null) regions.put(from, part);
+        if (to < r.end) regions.put(to, r.slice(to, r.end));
+        lastHit = null;
+    }
+
+    /**
+     * madvise(MADV_DONTNEED, MADV_FREE, MADV_REMOVE): private pages read as zero afterwards; shared memory gets the
+     * host's madvise, so a file mapping reads the file again (never zeroes it). 0, a host -errno, or -ENOMEM if
+     * part of the range is not mapped.
+     */
+    public long discard(long addr, long size, int advice) {
+        long end = addr + size, result = 0;
         for (Region r : overlapping(addr, end)) {
             long from = Math.max(r.start, addr), to = Math.min(r.end, end);
-            Host.zeroPages(r.hostAddr(from), to - from);
+            if (!r.kind.shared()) Host.zeroPages(r.hostAddr(from), to - from);
+            else if (!r.pastEof) {
+                long e = Host.syscall(Sys.MADVISE.nr, r.hostAddr(from), to - from, advice);
+                if (result == 0) result = Math.min(e, 0);
+            }
         }
+        return isFullyMapped(addr, size) ? result : -Errno.ENOMEM;
     }
 
-    /** mincore's view: every mapped page counts as resident. */
-    public boolean isPageMapped(long page) {
-        return !overlapping(page, page + PAGE).isEmpty();
+    /** msync: the host's msync of every shared file mapping in the range; -ENOMEM if part of it is not mapped. */
+    public long sync(long addr, long size, int flags) {
+        long end = addr + size, result = 0;
+        for (Region r : overlapping(addr, end)) {
+            if (r.kind != Kind.SHARED_FILE || r.pastEof) continue;
+            long from = Math.max(r.start, addr), to = Math.min(r.end, end);
+            long e = Host.syscall(Sys.MSYNC.nr, r.hostAddr(from), to - from, flags);
+            if (result == 0) result = Math.min(e, 0);
+        }
+        return isFullyMapped(addr, size) ? result : -Errno.ENOMEM;
+    }
+
+    /**
+     * mincore: one byte per page of [addr, addr+size) at guest address vec, 1 where the host has the page in
+     * memory. -ENOMEM if part of the range is not mapped, -EFAULT for a bad vec.
+     */
+    public long residency(long addr, long size, long vec) {
+        if (!isFullyMapped(addr, size)) return -Errno.ENOMEM;
+        final long chunk = 4096; // pages per host call: the buffer does not grow with the guest's length
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(chunk);
+            for (Region r : overlapping(addr, addr + size)) {
+                long from = Math.max(r.start, addr), to = Math.min(r.end, addr + size);
+                for (long at = from; at < to; at += chunk * PAGE) {
+                    long len = Math.min(to - at, chunk * PAGE), pages = len / PAGE;
+                    if (r.pastEof) buf.fill((byte) 0);
+                    else {
+                        long e = Host.syscall(Sys.MINCORE.nr, r.hostAddr(at), len, buf.address());
+                        if (e < 0) return e;
+                    }
+                    byte[] out = buf.asSlice(0, pages).toArray(JAVA_BYTE);
+                    for (int i = 0; i < out.length; i++) out[i] &= 1; // the other bits are reserved
+                    write(vec + (at - addr) / PAGE, out);
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Whether addr lies in pages of a shared file mapping past the end of the file: an access there is SIGBUS. */
+    public boolean isPastEof(long addr) {
+        Map.Entry<Long, Region> e = regions.floorEntry(addr);
+        return e != null && addr < e.getValue().end && e.getValue().pastEof;
+    }
+
+    /** The kind of the mapping at addr, or null where nothing is mapped. */
+    Kind kindAt(long addr) {
+        Map.Entry<Long, Region> e = regions.floorEntry(addr);
+        return e != null && addr < e.getValue().end ? e.getValue().kind : null;
     }
 
     private List<Region> overlapping(long from, long to) {
@@ -177,7 +298,7 @@ public final class AddressSpace {
         Region r = lastHit;
         if (r != null && addr >= r.start && addr < r.end) return r;
         Map.Entry<Long, Region> e = regions.floorEntry(addr);
-        if (e == null || addr >= e.getValue().end) throw new GuestFault(addr);
+        if (e == null || addr >= e.getValue().end || e.getValue().pastEof) throw new GuestFault(addr);
         return lastHit = e.getValue();
     }
 

@@ -24,6 +24,19 @@ class AddressSpaceTest {
     }
 
     @Test
+    void mapFixedOverAPrivateFileCopyReusesItsPagesAsAnonymousMemory() {
+        long base = 0xc000000000L;
+        mem.mapFixed(base, 2 * 4096, 1, AddressSpace.Kind.PRIVATE_FILE);
+        mem.writeLong(base + 4096, 42);
+        tk.mapperCalls.clear();
+        mem.mapFixed(base + 4096, 4096, 3);
+        assertEquals(java.util.List.of("protect c000001000 1000 3"), tk.mapperCalls);
+        assertEquals(AddressSpace.Kind.PRIVATE_FILE, mem.kindAt(base));
+        assertEquals(AddressSpace.Kind.PRIVATE, mem.kindAt(base + 4096));
+        assertEquals(0, mem.readLong(base + 4096));
+    }
+
+    @Test
     void partialUnmapLeavesBothEnds() {
         long base = 0x20000000L;
         mem.mapFixed(base, 3 * 4096, 3);

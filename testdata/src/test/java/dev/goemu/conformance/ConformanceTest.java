@@ -130,6 +130,7 @@ class ConformanceTest {
             c("gcchurn"),
             c("stdlib"),
             c("files"),
+            c("mmapshared"),
             c("stdin").stdin("one two\nthree\n\nfour five six\n"),
             c("numcpu"),
             c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
