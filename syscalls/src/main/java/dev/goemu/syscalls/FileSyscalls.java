@@ -1,12 +1,7 @@
 package dev.goemu.syscalls;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Files and fds: the host's files, reached through the guest's fd table; paths resolve from the current
@@ -86,25 +81,56 @@ final class FileSyscalls {
         t.add(292, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
         t.add(72, "fdx", this::fcntl);
         t.add(16, "fxx", this::ioctl);
+        // Data moved by the host between two fds; each side that could block waits for readiness first.
+        t.add(40, "ffxd", k.blocking.copy(1, 0, k.passthrough.handler(40, "ffpx", 8, false)));
+        t.add(275, "fxfxdx", k.blocking.copy(0, 2, k.passthrough.handler(275, "fpfpxx", 8, false)));
+        t.add(276, "ffdx", k.blocking.copy(0, 1, k.passthrough.handler(276, "ffxx", 0, false)));
+        t.add(326, "fxfxdx", k.blocking.copy(0, 2, k.passthrough.handler(326, "fpfpxx", 8, false)));
+        // FIFOs, sockets and regular files; device nodes get the host's answer (EPERM without CAP_MKNOD).
+        t.add(133, "sox", k.passthrough.handler(133, "sxx", 0, false));
+        t.add(259, "fsox", k.passthrough.handler(259, "fsxx", 0, false));
+        t.add(132, "sx", k.passthrough.handler(132, "sp", 16, false));      // utime: struct utimbuf
+        t.add(235, "sx", k.passthrough.handler(235, "sp", 32, false));      // utimes: struct timeval[2]
+        t.add(261, "fsx", k.passthrough.handler(261, "fsp", 32, false));    // futimesat
+        t.add(437, "fsxd", this::openat2);
+        t.add(162, "", k.passthrough.handler(162, "", 0, false));
+        t.add(277, "fddx", k.passthrough.handler(277, "fxxx", 0, false));
+        t.add(136, "xx", k.passthrough.handler(136, "xp", 32, false));      // ustat: struct ustat
+        for (int nr : new int[] {188, 189}) t.add(nr, "ssxdx", k.passthrough.handler(nr, "ssbdx", 0, false));
+        t.add(190, "fsxdx", k.passthrough.handler(190, "fsbdx", 0, false));
+        for (int nr : new int[] {191, 192}) t.add(nr, "ssxd", k.passthrough.handler(nr, "ssbd", 0, false));
+        t.add(193, "fsxd", k.passthrough.handler(193, "fsbd", 0, false));
+        for (int nr : new int[] {194, 195}) t.add(nr, "sxd", k.passthrough.handler(nr, "sbd", 0, false));
+        t.add(196, "fxd", k.passthrough.handler(196, "fbd", 0, false));
+        for (int nr : new int[] {197, 198}) t.add(nr, "ss", k.passthrough.handler(nr, "ss", 0, false));
+        t.add(199, "fs", k.passthrough.handler(199, "fs", 0, false));
+        t.add(253, "", k.passthrough.handler(253, "", 0, true));
+        t.add(294, "x", k.passthrough.handler(294, "x", 0, true));
+        t.add(254, "fsx", k.passthrough.handler(254, "fsx", 0, false));
+        t.add(255, "fd", k.passthrough.handler(255, "fx", 0, false));
+        // Changing the root or the mounts would change the JVM's view too: refused as for a process without
+        // CAP_SYS_ADMIN / CAP_SYS_CHROOT / CAP_SYS_PACCT in a container.
+        for (int nr : new int[] {155, 161, 163, 165, 166}) t.add(nr, "ss", (task, a) -> -Errno.EPERM);
+    }
+
+    /** openat2: struct open_how is 24 bytes and may grow; Linux refuses a size below that or above a page. */
+    private long openat2(Task task, long[] a) {
+        final int openHowVer0 = 24, e2big = 7;
+        if (a[3] < openHowVer0) return -Errno.EINVAL;
+        if (a[3] > AddressSpace.PAGE) return -e2big;
+        return k.fds.install(k.passthrough.call(437, "fsbd", 0, a));
     }
 
     /** readv/writev: the iovec array holds guest pointers, so it is rebuilt with host ones. */
     private long vectored(int nr, long[] a, boolean intoGuest) {
         int h = k.fds.host((int) a[0]);
         int count = (int) a[2];
-        if (count < 0 || count > 1024) return -Errno.EINVAL;
+        if (count < 0 || count > Iovecs.UIO_MAXIOV) return -Errno.EINVAL;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iov = arena.allocate(16L * Math.max(count, 1), 8);
-            List<AddressSpace.HostView> views = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                long base = k.memory.readLong(a[1] + 16L * i), len = k.memory.readLong(a[1] + 16L * i + 8);
-                AddressSpace.HostView v = k.memory.view(base, len, arena);
-                views.add(v);
-                iov.set(JAVA_LONG, 16L * i, v.address());
-                iov.set(JAVA_LONG, 16L * i + 8, len);
-            }
-            long r = Host.syscall(nr, h, iov.address(), count);
-            if (intoGuest) for (AddressSpace.HostView v : views) v.copyBack();
+            Iovecs iov = Iovecs.of(k.memory, a[1], count, arena);
+            if (iov == null) return -Errno.EINVAL;
+            long r = Host.syscall(nr, h, iov.array.address(), count);
+            if (intoGuest) iov.copyBack();
             return r;
         }
     }

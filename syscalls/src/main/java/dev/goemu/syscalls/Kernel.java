@@ -30,6 +30,7 @@ public final class Kernel {
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
+    private final Set<String> reportedUnsupported = new HashSet<>();
     private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
     private final Strace strace;
     private int nextTid;
@@ -165,6 +166,17 @@ public final class Kernel {
         } catch (GuestFault f) {
             return -Errno.EFAULT;
         }
+    }
+
+    /**
+     * An implemented call given a flag or argument goemu does not support: reported once on stderr like an
+     * unimplemented call, answered EINVAL as Linux answers flags it does not know.
+     */
+    long unsupported(int nr, String what) {
+        if (reportedUnsupported.add(nr + " " + what)) {
+            config.diagnostics().printf("goemu: unsupported %s in syscall %s (%d) answered EINVAL%n", what, SyscallNames.name(nr), nr);
+        }
+        return -Errno.EINVAL;
     }
 
     /** Blocks the calling task; handlers return this value. */

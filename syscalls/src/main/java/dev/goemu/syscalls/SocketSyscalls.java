@@ -5,14 +5,19 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds. */
+/**
+ * Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds (a call with
+ * MSG_DONTWAIT does not wait). sendmsg/recvmsg translate their msghdr in {@link Messages}.
+ */
 final class SocketSyscalls {
     private static final int SYS_SOCKETPAIR = 53;
 
     private final Kernel k;
+    private final Messages messages;
 
     SocketSyscalls(Kernel k) {
         this.k = k;
+        this.messages = new Messages(k);
     }
 
     void register(SyscallTable t) {
@@ -27,9 +32,28 @@ final class SocketSyscalls {
         t.add(52, "fxx", (task, a) -> withLength(52, a, 1, -1));
         t.add(288, "fxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(288, a, 1, -1))));
         t.add(43, "fxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(43, a, 1, -1))));
-        t.add(44, "fbdxbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler(44, "fbdxbd", 0, false)));
-        t.add(45, "fxdxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> withLength(45, a, 4, 1)));
+        t.add(44, "fbdxbd", k.blocking.io(Blocking.POLLOUT, 3, Messages.MSG_DONTWAIT, k.passthrough.handler(44, "fbdxbd", 0, false)));
+        t.add(45, "fxdxxx", k.blocking.io(Blocking.POLLIN, 3, Messages.MSG_DONTWAIT, (task, a) -> withLength(45, a, 4, 1)));
+        t.add(46, "fxx", k.blocking.io(Blocking.POLLOUT, 2, Messages.MSG_DONTWAIT, (task, a) -> messages.send(hostFd(a), a[1], a[2])));
+        t.add(47, "fxx", k.blocking.io(Blocking.POLLIN, 2, Messages.MSG_DONTWAIT, (task, a) -> messages.receive(hostFd(a), a[1], a[2])));
+        t.add(307, "fxdx", k.blocking.io(Blocking.POLLOUT, 3, Messages.MSG_DONTWAIT, (task, a) -> messages.batch((int) a[0], hostFd(a), a[1], a[2], a[3], true)));
+        t.add(299, "fxdxx", k.blocking.io(Blocking.POLLIN, 3, Messages.MSG_DONTWAIT, this::recvmmsg));
         t.add(53, "dddx", (task, a) -> socketpair(a));
+    }
+
+    /** The host fd of argument 0, or -1 (not an fd: the host answers EBADF, also for AT_FDCWD's -100). */
+    private int hostFd(long[] a) {
+        int h = k.fds.host((int) a[0]);
+        return h < 0 ? -1 : h;
+    }
+
+    /**
+     * recvmmsg: Linux checks its timeout only after each message, never while waiting for the first; goemu waits
+     * only for the first, so the timeout is validated and otherwise has nothing to cut short.
+     */
+    private long recvmmsg(Task task, long[] a) {
+        if (a[4] != 0 && TimeSyscalls.readTimespec(k.memory, a[4]) < 0) return -Errno.EINVAL;
+        return messages.batch((int) a[0], hostFd(a), a[1], a[2], a[3], false);
     }
 
     /**
