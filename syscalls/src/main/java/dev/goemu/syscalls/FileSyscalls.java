@@ -1,6 +1,8 @@
 package dev.goemu.syscalls;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -11,7 +13,8 @@ import java.nio.charset.StandardCharsets;
 final class FileSyscalls {
     private static final int STAT_SIZE = 144, STATX_SIZE = 256;
     private static final int F_DUPFD = 0, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
-    private static final int O_CLOEXEC = 0x80000;
+    private static final int O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2;
+    private static final int AT_FDCWD = -100, S_IFMT = 0170000, S_IFIFO = 0010000, SYS_OPENAT = 257, SYS_NEWFSTATAT = 262;
     private static final int SYS_READV = 19, SYS_WRITEV = 20, SYS_DUP = 32;
 
     private final Kernel k;
@@ -28,8 +31,8 @@ final class FileSyscalls {
         t.add(19, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(SYS_READV, a, true)));
         t.add(20, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(SYS_WRITEV, a, false)));
         t.add(3, "f", (task, a) -> k.fds.close((int) a[0]));
-        t.add(257, "fsxo", k.passthrough.handler(257, "fsxo", 0, true));
-        t.add(2, "sxo", k.passthrough.handler(2, "sxo", 0, true));
+        t.add(257, "fsxo", (task, a) -> open(task, 257, a, a[0], a[1], a[2], a[3]));
+        t.add(2, "sxo", (task, a) -> open(task, 2, a, AT_FDCWD, a[0], a[1], a[2]));
         t.add(8, "fdd", k.passthrough.handler(8, "fdd", 0, false));
         t.add(5, "fx", k.passthrough.handler(5, "fp", STAT_SIZE, false));
         t.add(4, "sx", k.passthrough.handler(4, "sp", STAT_SIZE, false));
@@ -111,6 +114,30 @@ final class FileSyscalls {
         // Changing the root or the mounts would change the JVM's view too: refused as for a process without
         // CAP_SYS_ADMIN / CAP_SYS_CHROOT / CAP_SYS_PACCT in a container.
         for (int nr : new int[] {155, 161, 163, 165, 166}) t.add(nr, "ss", (task, a) -> -Errno.EPERM);
+    }
+
+    /**
+     * open/openat. Opening a FIFO for reading or writing only waits in the host kernel until the other end is
+     * opened, maybe by another guest thread: that open runs on a helper thread while the task waits.
+     */
+    private long open(Task task, int nr, long[] a, long dirFd, long pathAddr, long flags, long mode) {
+        int dir = k.fds.host((int) dirFd);
+        boolean mayWait = (flags & O_NONBLOCK) == 0 && (flags & O_ACCMODE) != O_RDWR && dir != -Errno.EBADF;
+        String path = mayWait ? k.memory.readCString(pathAddr, 4096) : null;
+        if (!mayWait || !isFifo(dir, path)) return k.fds.install(k.passthrough.call(nr, nr == 2 ? "sxx" : "fsxx", 0, a));
+        return k.fds.install(k.offload.openFd(task, nr, a, () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                return Host.syscall(SYS_OPENAT, dir, arena.allocateFrom(path).address(), flags, mode, 0, 0);
+            }
+        }));
+    }
+
+    private static boolean isFifo(int dirHostFd, String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stat = arena.allocate(STAT_SIZE, 8);
+            long r = Host.syscall(SYS_NEWFSTATAT, dirHostFd, arena.allocateFrom(path).address(), stat.address(), 0, 0, 0);
+            return r == 0 && (stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT) == S_IFIFO;
+        }
     }
 
     /** openat2: struct open_how is 24 bytes and may grow; Linux refuses a size below that or above a page. */

@@ -26,6 +26,7 @@ public final class Kernel {
     /** Host passthrough and blocking-fd waits, shared by the syscall families. */
     final Passthrough passthrough = new Passthrough(this);
     final Blocking blocking = new Blocking(this);
+    final Offload offload = new Offload(this);
     final int pid = (int) ProcessHandle.current().pid();
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();

@@ -130,6 +130,8 @@ class ConformanceTest {
             c("gcchurn"),
             c("stdlib"),
             c("files"),
+            // io.Copy over splice/sendfile/copy_file_range, fd passing (SCM_RIGHTS), poll, a FIFO.
+            c("iocalls"),
             c("stdin").stdin("one two\nthree\n\nfour five six\n"),
             c("numcpu"),
             c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
