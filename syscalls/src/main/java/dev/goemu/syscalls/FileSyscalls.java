@@ -99,21 +99,29 @@ final class FileSyscalls {
         t.add(162, "", k.passthrough.handler(162, "", 0, false));
         t.add(277, "fddx", k.passthrough.handler(277, "fxxx", 0, false));
         t.add(136, "xx", k.passthrough.handler(136, "xp", 32, false));      // ustat: struct ustat
-        for (int nr : new int[] {188, 189}) t.add(nr, "ssxdx", k.passthrough.handler(nr, "ssbdx", 0, false));
-        t.add(190, "fsxdx", k.passthrough.handler(190, "fsbdx", 0, false));
-        for (int nr : new int[] {191, 192}) t.add(nr, "ssxd", k.passthrough.handler(nr, "ssbd", 0, false));
-        t.add(193, "fsxd", k.passthrough.handler(193, "fsbd", 0, false));
-        for (int nr : new int[] {194, 195}) t.add(nr, "sxd", k.passthrough.handler(nr, "sbd", 0, false));
-        t.add(196, "fxd", k.passthrough.handler(196, "fbd", 0, false));
-        for (int nr : new int[] {197, 198}) t.add(nr, "ss", k.passthrough.handler(nr, "ss", 0, false));
-        t.add(199, "fs", k.passthrough.handler(199, "fs", 0, false));
+        t.add(188, "ssxdx", k.passthrough.handler(188, "ssbdx", 0, false));  // setxattr
+        t.add(189, "ssxdx", k.passthrough.handler(189, "ssbdx", 0, false));  // lsetxattr
+        t.add(190, "fsxdx", k.passthrough.handler(190, "fsbdx", 0, false));  // fsetxattr
+        t.add(191, "ssxd", k.passthrough.handler(191, "ssbd", 0, false));    // getxattr
+        t.add(192, "ssxd", k.passthrough.handler(192, "ssbd", 0, false));    // lgetxattr
+        t.add(193, "fsxd", k.passthrough.handler(193, "fsbd", 0, false));    // fgetxattr
+        t.add(194, "sxd", k.passthrough.handler(194, "sbd", 0, false));      // listxattr
+        t.add(195, "sxd", k.passthrough.handler(195, "sbd", 0, false));      // llistxattr
+        t.add(196, "fxd", k.passthrough.handler(196, "fbd", 0, false));      // flistxattr
+        t.add(197, "ss", k.passthrough.handler(197, "ss", 0, false));        // removexattr
+        t.add(198, "ss", k.passthrough.handler(198, "ss", 0, false));        // lremovexattr
+        t.add(199, "fs", k.passthrough.handler(199, "fs", 0, false));        // fremovexattr
         t.add(253, "", k.passthrough.handler(253, "", 0, true));
         t.add(294, "x", k.passthrough.handler(294, "x", 0, true));
         t.add(254, "fsx", k.passthrough.handler(254, "fsx", 0, false));
         t.add(255, "fd", k.passthrough.handler(255, "fx", 0, false));
         // Changing the root or the mounts would change the JVM's view too: refused as for a process without
         // CAP_SYS_ADMIN / CAP_SYS_CHROOT / CAP_SYS_PACCT in a container.
-        for (int nr : new int[] {155, 161, 163, 165, 166}) t.add(nr, "ss", (task, a) -> -Errno.EPERM);
+        t.add(155, "ss", (task, a) -> -Errno.EPERM);    // pivot_root
+        t.add(161, "s", (task, a) -> -Errno.EPERM);     // chroot
+        t.add(163, "s", (task, a) -> -Errno.EPERM);     // acct
+        t.add(165, "sssxx", (task, a) -> -Errno.EPERM); // mount
+        t.add(166, "sx", (task, a) -> -Errno.EPERM);    // umount2
     }
 
     /**

@@ -89,7 +89,7 @@ final class Messages {
     long receive(int fd, long msg, long flags) {
         try (Arena arena = Arena.ofConfined()) {
             Header m = header(msg, arena);
-            long room = m.controlLen < 0 || m.controlLen > RECV_CONTROL_MAX ? RECV_CONTROL_MAX : m.controlLen;
+            long room = m.control == 0 ? 0 : m.controlLen < 0 || m.controlLen > RECV_CONTROL_MAX ? RECV_CONTROL_MAX : m.controlLen;
             MemorySegment ctl = arena.allocate(Math.max(room, 1), 8);
             if (room > 0) {
                 m.host.set(JAVA_LONG, CONTROL, ctl.address());
