@@ -2,9 +2,10 @@ package dev.goemu.syscalls;
 
 /** Linux errno values the kernel answers with (negated, as the raw syscall ABI returns them). */
 public final class Errno {
-    public static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EBADF = 9, ECHILD = 10,
+    public static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, E2BIG = 7, EBADF = 9, ECHILD = 10,
             EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EEXIST = 17, ENOTDIR = 20, EINVAL = 22,
-            EMFILE = 24, ENOTTY = 25, ESPIPE = 29, ERANGE = 34, ENOSYS = 38, ENOTSUP = 95, ETIMEDOUT = 110;
+            EMFILE = 24, ENOTTY = 25, ESPIPE = 29, ERANGE = 34, ENOSYS = 38, EMSGSIZE = 90, ENOTSUP = 95, ENOBUFS = 105,
+            ETIMEDOUT = 110;
 
     private Errno() {}
 
@@ -12,7 +13,8 @@ public final class Errno {
     public static String name(int errno) {
         return switch (errno) {
             case EPERM -> "EPERM"; case ENOENT -> "ENOENT"; case ESRCH -> "ESRCH"; case EINTR -> "EINTR";
-            case EIO -> "EIO"; case EBADF -> "EBADF"; case ECHILD -> "ECHILD"; case EAGAIN -> "EAGAIN";
+            case EIO -> "EIO"; case E2BIG -> "E2BIG"; case EBADF -> "EBADF"; case ECHILD -> "ECHILD"; case EAGAIN -> "EAGAIN";
+            case EMSGSIZE -> "EMSGSIZE"; case ENOBUFS -> "ENOBUFS";
             case ENOMEM -> "ENOMEM"; case EACCES -> "EACCES"; case EFAULT -> "EFAULT"; case EEXIST -> "EEXIST";
             case ENOTDIR -> "ENOTDIR"; case EINVAL -> "EINVAL"; case EMFILE -> "EMFILE"; case ENOTTY -> "ENOTTY";
             case ESPIPE -> "ESPIPE"; case ERANGE -> "ERANGE"; case ENOSYS -> "ENOSYS"; case ENOTSUP -> "EOPNOTSUPP";

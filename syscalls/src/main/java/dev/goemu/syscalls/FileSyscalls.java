@@ -2,11 +2,8 @@ package dev.goemu.syscalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Files and fds: the host's files, reached through the guest's fd table; paths resolve from the current
@@ -16,7 +13,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class FileSyscalls {
     private static final int STAT_SIZE = 144, STATX_SIZE = 256;
     private static final int F_DUPFD = 0, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
-    private static final int O_CLOEXEC = 0x80000;
+    private static final int O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2;
+    private static final int AT_FDCWD = -100, S_IFMT = 0170000, S_IFIFO = 0010000;
 
     private final Kernel k;
 
@@ -32,8 +30,8 @@ final class FileSyscalls {
         t.add(Sys.READV, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true)));
         t.add(Sys.WRITEV, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.WRITEV, a, false)));
         t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
-        t.add(Sys.OPENAT, "fsxo", k.passthrough.fd());
-        t.add(Sys.OPEN, "sxo", k.passthrough.fd());
+        t.add(Sys.OPENAT, "fsxo", (task, a) -> open(task, Sys.OPENAT, a, a[0], a[1], a[2], a[3]));
+        t.add(Sys.OPEN, "sxo", (task, a) -> open(task, Sys.OPEN, a, AT_FDCWD, a[0], a[1], a[2]));
         t.add(Sys.LSEEK, "fdd", k.passthrough.handler());
         t.add(Sys.FSTAT, "fp", k.passthrough.struct(STAT_SIZE));
         t.add(Sys.STAT, "sp", k.passthrough.struct(STAT_SIZE));
@@ -43,8 +41,8 @@ final class FileSyscalls {
         t.add(Sys.ACCESS, "so", k.passthrough.handler());
         t.add(Sys.FACCESSAT, "fso", k.passthrough.handler());
         t.add(Sys.FACCESSAT2, "fsox", k.passthrough.handler());
-        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, a)));
-        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, a)));
+        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsbd", 0, a)));
+        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sbd", 0, a)));
         t.add(Sys.GETDENTS64, "fBd", k.passthrough.handler());
         t.add(Sys.GETDENTS, "fBd", k.passthrough.handler());
         t.add(Sys.GETCWD, "Bd", k.passthrough.handler());
@@ -85,25 +83,88 @@ final class FileSyscalls {
         t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
         t.partial(Sys.FCNTL, "fdx", "commands other than F_DUPFD*, F_SETFL and record locks reach the host fd untranslated", this::fcntl);
         t.partial(Sys.IOCTL, "fxx", "terminal attributes and size, process group, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; others ENOTTY", this::ioctl);
+        // Data moved by the host between two fds; each side that could block waits for readiness first.
+        t.add(Sys.SENDFILE, "ffpd", k.blocking.copy(1, 0, k.passthrough.struct(8)));
+        t.add(Sys.SPLICE, "fpfpdx", k.blocking.copy(0, 2, k.passthrough.struct(8)));
+        t.add(Sys.TEE, "ffdx", k.blocking.copy(0, 1, k.passthrough.handler()));
+        t.add(Sys.COPY_FILE_RANGE, "fpfpdx", k.blocking.copy(0, 2, k.passthrough.struct(8)));
+        // FIFOs, sockets and regular files; device nodes get the host's answer (EPERM without CAP_MKNOD).
+        t.add(Sys.MKNOD, "sox", k.passthrough.handler());
+        t.add(Sys.MKNODAT, "fsox", k.passthrough.handler());
+        t.add(Sys.UTIME, "sp", k.passthrough.struct(16)); // struct utimbuf
+        t.add(Sys.UTIMES, "sp", k.passthrough.struct(32)); // struct timeval[2]
+        t.add(Sys.FUTIMESAT, "fsp", k.passthrough.struct(32));
+        t.add(Sys.OPENAT2, "fsxd", this::openat2);
+        t.add(Sys.SYNC, "", k.passthrough.handler());
+        t.add(Sys.SYNC_FILE_RANGE, "fddx", k.passthrough.handler());
+        t.add(Sys.USTAT, "xp", k.passthrough.struct(32)); // struct ustat
+        t.add(Sys.SETXATTR, "ssBdx", k.passthrough.handler());
+        t.add(Sys.LSETXATTR, "ssBdx", k.passthrough.handler());
+        t.add(Sys.FSETXATTR, "fsBdx", k.passthrough.handler());
+        t.add(Sys.GETXATTR, "ssBd", k.passthrough.handler());
+        t.add(Sys.LGETXATTR, "ssBd", k.passthrough.handler());
+        t.add(Sys.FGETXATTR, "fsBd", k.passthrough.handler());
+        t.add(Sys.LISTXATTR, "sBd", k.passthrough.handler());
+        t.add(Sys.LLISTXATTR, "sBd", k.passthrough.handler());
+        t.add(Sys.FLISTXATTR, "fBd", k.passthrough.handler());
+        t.add(Sys.REMOVEXATTR, "ss", k.passthrough.handler());
+        t.add(Sys.LREMOVEXATTR, "ss", k.passthrough.handler());
+        t.add(Sys.FREMOVEXATTR, "fs", k.passthrough.handler());
+        t.add(Sys.INOTIFY_INIT, "", k.passthrough.fd());
+        t.add(Sys.INOTIFY_INIT1, "x", k.passthrough.fd());
+        t.add(Sys.INOTIFY_ADD_WATCH, "fsx", k.passthrough.handler());
+        t.add(Sys.INOTIFY_RM_WATCH, "fd", k.passthrough.handler());
+        // Changing the root or the mounts would change the JVM's view too: refused as for a process without
+        // CAP_SYS_ADMIN / CAP_SYS_CHROOT / CAP_SYS_PACCT in a container.
+        t.refuse(Sys.PIVOT_ROOT, "ss", Errno.EPERM, "would change the JVM's root too");
+        t.refuse(Sys.CHROOT, "s", Errno.EPERM, "would change the JVM's root too");
+        t.refuse(Sys.ACCT, "s", Errno.EPERM, "process accounting needs CAP_SYS_PACCT");
+        t.refuse(Sys.MOUNT, "sssxx", Errno.EPERM, "would change the JVM's mounts too");
+        t.refuse(Sys.UMOUNT2, "sx", Errno.EPERM, "would change the JVM's mounts too");
+    }
+
+    /**
+     * open/openat. Opening a FIFO for reading or writing only waits in the host kernel until the other end is
+     * opened, maybe by another guest thread: that open runs on a helper thread while the task waits.
+     */
+    private long open(Task task, Sys call, long[] a, long dirFd, long pathAddr, long flags, long mode) {
+        int dir = k.fds.host((int) dirFd);
+        boolean mayWait = (flags & O_NONBLOCK) == 0 && (flags & O_ACCMODE) != O_RDWR && dir != -Errno.EBADF;
+        String path = mayWait ? k.memory.readCString(pathAddr, 4096) : null;
+        if (!mayWait || !isFifo(dir, path)) return k.fds.install(k.passthrough.call(call, call == Sys.OPEN ? "sxx" : "fsxx", 0, a));
+        return k.fds.install(k.offload.openFd(task, call.nr, a, () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                return Host.syscall(Sys.OPENAT.nr, dir, arena.allocateFrom(path).address(), flags, mode, 0, 0);
+            }
+        }));
+    }
+
+    private static boolean isFifo(int dirHostFd, String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stat = arena.allocate(STAT_SIZE, 8);
+            long r = Host.syscall(Sys.NEWFSTATAT.nr, dirHostFd, arena.allocateFrom(path).address(), stat.address(), 0, 0, 0);
+            return r == 0 && (stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT) == S_IFIFO;
+        }
+    }
+
+    /** openat2: struct open_how is 24 bytes and may grow; Linux refuses a size below that or above a page. */
+    private long openat2(Task task, long[] a) {
+        final int openHowVer0 = 24;
+        if (a[3] < openHowVer0) return -Errno.EINVAL;
+        if (a[3] > AddressSpace.PAGE) return -Errno.E2BIG;
+        return k.fds.install(k.passthrough.call(Sys.OPENAT2, "fsbd", 0, a));
     }
 
     /** readv/writev: the iovec array holds guest pointers, so it is rebuilt with host ones. */
     private long vectored(Sys call, long[] a, boolean intoGuest) {
         int h = k.fds.host((int) a[0]);
         int count = (int) a[2];
-        if (count < 0 || count > 1024) return -Errno.EINVAL;
+        if (count < 0 || count > Iovecs.UIO_MAXIOV) return -Errno.EINVAL;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iov = arena.allocate(16L * Math.max(count, 1), 8);
-            List<AddressSpace.HostView> views = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                long base = k.memory.readLong(a[1] + 16L * i), len = k.memory.readLong(a[1] + 16L * i + 8);
-                AddressSpace.HostView v = k.memory.view(base, len, arena);
-                views.add(v);
-                iov.set(JAVA_LONG, 16L * i, v.address());
-                iov.set(JAVA_LONG, 16L * i + 8, len);
-            }
-            long r = Host.syscall(call.nr, h, iov.address(), count);
-            if (intoGuest) for (AddressSpace.HostView v : views) v.copyBack();
+            Iovecs iov = Iovecs.of(k.memory, a[1], count, arena);
+            if (iov == null) return -Errno.EINVAL;
+            long r = Host.syscall(call.nr, h, iov.array.address(), count);
+            if (intoGuest) iov.copyBack();
             return r;
         }
     }

@@ -26,11 +26,13 @@ public final class Kernel {
     /** Host passthrough and blocking-fd waits, shared by the syscall families. */
     final Passthrough passthrough = new Passthrough(this);
     final Blocking blocking = new Blocking(this);
+    final Offload offload = new Offload(this);
     final int pid = (int) ProcessHandle.current().pid();
     final int uid = (int) Host.syscall(102, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
     private final Set<Integer> reportedInternalErrors = new HashSet<>();
+    private final Set<String> reportedUnsupported = new HashSet<>();
     private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
     private final Strace strace;
     private int nextTid;
@@ -180,6 +182,17 @@ public final class Kernel {
             }
             return -Errno.EINVAL;
         }
+    }
+
+    /**
+     * An implemented call given a flag or argument goemu does not support: reported once on stderr like an
+     * unimplemented call, answered EINVAL as Linux answers flags it does not know.
+     */
+    long unsupported(int nr, String what) {
+        if (reportedUnsupported.add(nr + " " + what)) {
+            config.diagnostics().printf("goemu: unsupported %s in syscall %s (%d) answered EINVAL%n", what, Sys.name(nr), nr);
+        }
+        return -Errno.EINVAL;
     }
 
     /** Blocks the calling task; handlers return this value. */

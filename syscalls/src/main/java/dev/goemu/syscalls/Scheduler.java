@@ -106,6 +106,10 @@ public final class Scheduler {
         if (t.wait.isFutex()) futexUnlink(t);
         if (t.deadlineIndex >= 0) deadlineRemove(t);
         if (t.fdIndex >= 0) fdRemove(t);
+        if (t.wait.ownedFd >= 0) {
+            Host.syscall(Sys.CLOSE.nr, t.wait.ownedFd, 0, 0);
+            t.wait.ownedFd = -1;
+        }
         t.state = Task.State.RUNNABLE;
         t.wait = null;
     }

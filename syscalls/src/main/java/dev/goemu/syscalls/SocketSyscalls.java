@@ -5,13 +5,18 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds. */
+/**
+ * Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds (a call with
+ * MSG_DONTWAIT does not wait). sendmsg/recvmsg translate their msghdr in {@link Messages}.
+ */
 final class SocketSyscalls {
 
     private final Kernel k;
+    private final Messages messages;
 
     SocketSyscalls(Kernel k) {
         this.k = k;
+        this.messages = new Messages(k);
     }
 
     void register(SyscallTable t) {
@@ -26,9 +31,28 @@ final class SocketSyscalls {
         t.add(Sys.GETPEERNAME, "fxx", (task, a) -> withLength(Sys.GETPEERNAME, a, 1, -1));
         t.add(Sys.ACCEPT4, "fxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(Sys.ACCEPT4, a, 1, -1))));
         t.add(Sys.ACCEPT, "fxx", k.blocking.io(Blocking.POLLIN, (task, a) -> k.fds.install(withLength(Sys.ACCEPT, a, 1, -1))));
-        t.add(Sys.SENDTO, "fbdxbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler()));
-        t.add(Sys.RECVFROM, "fxdxxx", k.blocking.io(Blocking.POLLIN, (task, a) -> withLength(Sys.RECVFROM, a, 4, 1)));
+        t.add(Sys.SENDTO, "fbdxbd", k.blocking.io(Blocking.POLLOUT, 3, Messages.MSG_DONTWAIT, k.passthrough.handler()));
+        t.add(Sys.RECVFROM, "fxdxxx", k.blocking.io(Blocking.POLLIN, 3, Messages.MSG_DONTWAIT, (task, a) -> withLength(Sys.RECVFROM, a, 4, 1)));
+        t.add(Sys.SENDMSG, "fxx", k.blocking.io(Blocking.POLLOUT, 2, Messages.MSG_DONTWAIT, (task, a) -> messages.send(hostFd(a), a[1], a[2])));
+        t.add(Sys.RECVMSG, "fxx", k.blocking.io(Blocking.POLLIN, 2, Messages.MSG_DONTWAIT, (task, a) -> messages.receive(hostFd(a), a[1], a[2])));
+        t.add(Sys.SENDMMSG, "fxdx", k.blocking.io(Blocking.POLLOUT, 3, Messages.MSG_DONTWAIT, (task, a) -> messages.batch((int) a[0], hostFd(a), a[1], a[2], a[3], true)));
+        t.add(Sys.RECVMMSG, "fxdxx", k.blocking.io(Blocking.POLLIN, 3, Messages.MSG_DONTWAIT, this::recvmmsg));
         t.add(Sys.SOCKETPAIR, "dddx", (task, a) -> socketpair(a));
+    }
+
+    /** The host fd of argument 0, or -1 (not an fd: the host answers EBADF, also for AT_FDCWD's -100). */
+    private int hostFd(long[] a) {
+        int h = k.fds.host((int) a[0]);
+        return h < 0 ? -1 : h;
+    }
+
+    /**
+     * recvmmsg: Linux checks its timeout only after each message, never while waiting for the first; goemu waits
+     * only for the first, so the timeout is validated and otherwise has nothing to cut short.
+     */
+    private long recvmmsg(Task task, long[] a) {
+        if (a[4] != 0 && TimeSyscalls.readTimespec(k.memory, a[4]) < 0) return -Errno.EINVAL;
+        return messages.batch((int) a[0], hostFd(a), a[1], a[2], a[3], false);
     }
 
     /**

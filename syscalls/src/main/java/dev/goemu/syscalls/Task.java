@@ -33,6 +33,8 @@ public final class Task {
     long altStackSp, altStackSize;
     int altStackFlags = SignalSyscalls.SS_DISABLE;
     long clearChildTid;
+    /** A host call running on a helper thread for this task (opening a FIFO), or null. */
+    Offload.Pending offloaded;
     String name = "";
 
     /** Set on a new thread until the CPU layer has built its registers from the parent's. */

@@ -13,6 +13,8 @@ final class Wait {
     /** Host fd readiness (poll events); when ready the blocked syscall is re-run. */
     int hostFd = -1;
     short events;
+    /** A host fd made for this wait only (poll's epoll set), closed by the scheduler when the wait ends; or -1. */
+    int ownedFd = -1;
 
     boolean isFutex() {
         return futexBitset != 0; // FUTEX_WAIT's bitset is never 0
@@ -27,6 +29,7 @@ final class Wait {
         w.futexBitset = 0;
         w.hostFd = -1;
         w.events = 0;
+        w.ownedFd = -1;
         return w;
     }
 

@@ -131,6 +131,8 @@ class ConformanceTest {
             c("stdlib"),
             c("files"),
             c("mmapshared"),
+            // io.Copy over splice/sendfile/copy_file_range, fd passing (SCM_RIGHTS), poll, a FIFO.
+            c("iocalls"),
             c("stdin").stdin("one two\nthree\n\nfour five six\n"),
             c("numcpu"),
             c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
