@@ -9,8 +9,8 @@ import java.util.List;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Files and fds: the host's files, reached through the guest's fd table; paths resolve from the current
- * directory like a native run. Reads and writes on fds that could block (a tty, a blocking pipe or socket)
+ * Files and fds: the host's files, reached through the guest's fd table; relative paths resolve from the guest
+ * process's own current directory ({@link Cwd}). Reads and writes on fds that could block (a tty, a blocking pipe or socket)
  * wait for readiness in the scheduler, so only the calling thread waits.
  */
 final class FileSyscalls {
@@ -48,9 +48,6 @@ final class FileSyscalls {
         t.add(89, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(89, "sbd", 0, a)));
         t.add(217, "fxd", k.passthrough.handler(217, "fbd", 0, false));
         t.add(78, "fxd", k.passthrough.handler(78, "fbd", 0, false));
-        t.add(79, "xd", k.passthrough.handler(79, "bd", 0, false));
-        t.add(80, "s", k.passthrough.handler(80, "s", 0, false));
-        t.add(81, "f", k.passthrough.handler(81, "f", 0, false));
         t.add(83, "so", k.passthrough.handler(83, "sx", 0, false));
         t.add(258, "fso", k.passthrough.handler(258, "fsx", 0, false));
         t.add(84, "s", k.passthrough.handler(84, "s", 0, false));
@@ -61,8 +58,8 @@ final class FileSyscalls {
         t.add(316, "fsfsx", k.passthrough.handler(316, "fsfsx", 0, false));
         t.add(86, "ss", k.passthrough.handler(86, "ss", 0, false));
         t.add(265, "fsfsx", k.passthrough.handler(265, "fsfsx", 0, false));
-        t.add(88, "ss", k.passthrough.handler(88, "ss", 0, false));
-        t.add(266, "sfs", k.passthrough.handler(266, "sfs", 0, false));
+        t.add(88, "ss", k.passthrough.handler(88, "ls", 0, false));
+        t.add(266, "sfs", k.passthrough.handler(266, "lfs", 0, false));
         t.add(90, "so", k.passthrough.handler(90, "sx", 0, false));
         t.add(91, "fo", k.passthrough.handler(91, "fx", 0, false));
         t.add(268, "fso", k.passthrough.handler(268, "fsx", 0, false));

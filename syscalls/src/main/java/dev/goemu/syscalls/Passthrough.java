@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Runs a syscall on the host with the guest's arguments translated, driven by the same argument letters that
- * strace uses: f guest fd (AT_FDCWD kept), s path string, b buffer whose length is the next argument, p pointer
+ * strace uses: f guest fd (AT_FDCWD kept), s path string (relative: against
+ * the guest's cwd unless it follows a real dirfd), l string passed as is (a symlink's target), b buffer whose length is the next argument, p pointer
  * to a struct of a fixed size; anything else passes as is. The host kernel does the real work (files,
  * directories, sockets), so behaviour and errno values are Linux's own.
  */
@@ -37,7 +38,12 @@ final class Passthrough {
                         h[i] = k.fds.host((int) a[i]);
                         if (h[i] == -Errno.EBADF) return -Errno.EBADF;
                     }
-                    case 's' -> h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i]);
+                    case 's' -> {
+                        // Relative to a real dirfd the host resolves it; otherwise against the guest's cwd.
+                        boolean atDir = i > 0 && spec.charAt(i - 1) == 'f' && (int) a[i - 1] != -100;
+                        h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i], !atDir);
+                    }
+                    case 'l' -> h[i] = hostPath(arena, a[i], false);
                     case 'b' -> views.add(view(arena, a[i], a[i + 1], h, i));
                     case 'p' -> views.add(view(arena, a[i], structSize, h, i));
                     default -> h[i] = a[i];
@@ -55,10 +61,14 @@ final class Passthrough {
         return v;
     }
 
-    /** A guest path as a host C string; /proc/self/exe names the guest binary, not the JVM. */
-    long hostPath(Arena arena, long guestAddr) {
+    /**
+     * A guest path as a host C string, made absolute against the guest's cwd if {@code fromCwd}; /proc/self/exe
+     * names the guest binary, not the JVM.
+     */
+    long hostPath(Arena arena, long guestAddr, boolean fromCwd) {
         String path = k.memory.readCString(guestAddr, 4096);
         if (path.equals("/proc/self/exe")) path = k.config.exePath();
+        else if (fromCwd && !path.isEmpty()) path = k.cwd.absolute(path);
         MemorySegment s = arena.allocateFrom(path);
         return s.address();
     }

@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /** Process identity, limits, system information and randomness: the host's answers, the guest's pid. */
 final class ProcessSyscalls {
-    private static final int PR_SET_NAME = 15, PR_GET_NAME = 16;
+    private static final int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16;
 
     private final Kernel k;
 
@@ -15,10 +15,7 @@ final class ProcessSyscalls {
 
     void register(SyscallTable t) {
         t.add(39, "", (task, a) -> k.pid);
-        for (int nr : new int[] {110, 102, 107, 104, 108, 111}) t.add(nr, "", k.passthrough.handler(nr, "", 0, false));
-        t.add(109, "dd", k.passthrough.handler(109, "xx", 0, false));
-        t.add(121, "d", k.passthrough.handler(121, "x", 0, false));
-        t.add(124, "d", k.passthrough.handler(124, "x", 0, false));
+        for (int nr : new int[] {102, 107, 104, 108}) t.add(nr, "", k.passthrough.handler(nr, "", 0, false));
         t.add(115, "dx", (task, a) -> k.passthrough.call(115, "db", 0, new long[] {a[0], a[1], a[0] * 4, 0, 0, 0}));
         t.add(63, "x", k.passthrough.handler(63, "p", 390, false));
         t.add(302, "ddxx", (task, a) -> {
@@ -34,9 +31,18 @@ final class ProcessSyscalls {
         t.add(157, "dxxxx", this::prctl);
     }
 
-    /** Only the thread name is kept; other prctl options are refused as a kernel without them would. */
+    /** The thread name and the parent-death signal are kept; other options are refused as a kernel without them would. */
     private long prctl(Task task, long[] a) {
         switch ((int) a[0]) {
+            case PR_SET_PDEATHSIG -> {
+                if (a[1] < 0 || a[1] > SignalSyscalls.NSIG) return -Errno.EINVAL;
+                k.process.parentDeathSignal = (int) a[1];
+                return 0;
+            }
+            case PR_GET_PDEATHSIG -> {
+                k.memory.writeInt(a[1], k.process.parentDeathSignal);
+                return 0;
+            }
             case PR_SET_NAME -> {
                 task.name = k.memory.readCString(a[1], 16);
                 return 0;
