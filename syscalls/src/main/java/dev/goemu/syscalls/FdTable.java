@@ -55,11 +55,16 @@ public final class FdTable {
         for (int fd = 0; fd < hostFds.length; fd++) if (hostFds[fd] >= 0) close(fd);
     }
 
-    /** Guest fd number to host fd (-1: closed), for a native exec. */
-    int[] snapshot() {
-        int last = hostFds.length - 1;
-        while (last >= 0 && hostFds[last] < 0) last--;
-        return Arrays.copyOf(hostFds, last + 1);
+    /** What a native program exec'd now gets: guest fd number to host fd (-1: closed or close-on-exec). */
+    int[] inheritedByExec() {
+        int[] out = new int[hostFds.length];
+        int last = -1;
+        for (int fd = 0; fd < hostFds.length; fd++) {
+            boolean keep = hostFds[fd] >= 0 && (Host.syscall(Host.SYS_FCNTL, hostFds[fd], F_GETFD, 0) & FD_CLOEXEC) == 0;
+            out[fd] = keep ? hostFds[fd] : -1;
+            if (keep) last = fd;
+        }
+        return Arrays.copyOf(out, last + 1);
     }
 
     /** The path of what guest fd {@code guestFd} names (a directory for fchdir, *at and fexecve), or null. */

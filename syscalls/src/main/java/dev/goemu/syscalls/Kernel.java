@@ -286,7 +286,7 @@ public final class Kernel {
      */
     public long execNative(Task caller, String path, java.util.List<String> argv, java.util.List<String> envp) {
         boolean ownGroup = process.pgid == process.pid, ownSession = process.sid == process.pid;
-        long hostPid = NativeSpawn.spawn(path, argv, envp, fds.snapshot(), process.cwd, caller.signalMask,
+        long hostPid = NativeSpawn.spawn(path, argv, envp, fds.inheritedByExec(), process.cwd, caller.signalMask,
                 signals.ignoredMask(), ownSession, ownGroup && !ownSession);
         if (hostPid < 0) return hostPid;
         process.table.becameNative(process, (int) hostPid);
