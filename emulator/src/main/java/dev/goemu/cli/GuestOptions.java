@@ -1,5 +1,6 @@
 package dev.goemu.cli;
 
+import dev.goemu.emulator.ChildPolicy;
 import dev.goemu.emulator.Emulator;
 import dev.goemu.emulator.GuestCrash;
 import dev.goemu.loader.BadBinaryException;
@@ -22,6 +23,7 @@ final class GuestOptions {
     private static final long MIN_TIME_SLICE_NANOS = 10_000;
     private static final String DEFAULT_TIME_SLICE = "2ms";
     private String timeSlice = DEFAULT_TIME_SLICE;
+    private ChildPolicy children = ChildPolicy.AUTO;
 
     /** A guest command's options: its {@code own}, then --cpus, --time-slice and --env. */
     List<Cli.Option> options(Cli.Option... own) {
@@ -32,9 +34,22 @@ final class GuestOptions {
                 new Cli.Option("--time-slice", "DURATION", "How long a guest thread may run before goemu switches to another "
                         + "runnable one (Linux's slices are a few ms). Default: " + DEFAULT_TIME_SLICE + "; at least 10us. "
                         + "Short slices stress the guest's scheduling and goemu's thread switches.", v -> timeSlice = v),
+                new Cli.Option("--children", "auto|native|emulated", "How programs the guest execs run: auto (default) "
+                        + "emulates static x86-64 ELF programs in this JVM and runs the rest (dynamically linked, "
+                        + "scripts) on the host; native runs everything on the host; emulated refuses what it cannot "
+                        + "emulate (ENOEXEC).", v -> children = childPolicy(v)),
                 new Cli.Option("--env", "KEY=VALUE", "Set a variable in the guest's environment (repeatable); the rest is "
                         + "goemu's own environment.", env::add)));
         return options;
+    }
+
+    private static ChildPolicy childPolicy(String v) throws Refused {
+        return switch (v) {
+            case "auto" -> ChildPolicy.AUTO;
+            case "native" -> ChildPolicy.NATIVE;
+            case "emulated" -> ChildPolicy.EMULATED;
+            default -> throw new Refused(2, "--children wants auto, native or emulated, got '" + v + "'");
+        };
     }
 
     static final List<Cli.Param> PARAMS = List.of(
@@ -70,7 +85,7 @@ final class GuestOptions {
         List<String> argv = new ArrayList<>(operands);
         argv.set(0, binary.toString());
         long slice = RuntimeViews.parseDuration("--time-slice", timeSlice, MIN_TIME_SLICE_NANOS);
-        return new Emulator.Options(binary, argv, envp, cpus, strace, slice);
+        return new Emulator.Options(binary, argv, envp, cpus, strace, slice, children);
     }
 
     /** A command body that may refuse or fail the way every goemu command reports it. */

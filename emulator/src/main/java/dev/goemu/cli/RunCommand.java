@@ -41,9 +41,9 @@ final class RunCommand implements Cli.Command {
         Emulator.Options options = guest.emulatorOptions(operands, strace ? System.err : null);
         try (Emulator emulator = new Emulator(options)) {
             forwardHostSignals(emulator);
-            if (!views.any()) return emulator.run(); // a plain run: no Go symbols read, no hooks
+            if (!views.any()) return emulator.runProcess(null); // a plain run: no Go symbols read, no hooks
             try (RuntimeViews attached = RuntimeViews.attach(emulator, options.binary(), views, System.err)) {
-                return emulator.run();
+                return emulator.runProcess(null);
             }
         }
     }

@@ -4,6 +4,9 @@ import dev.goemu.hooks.Debuggee;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.loader.ElfFile;
 import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.GuestProcess;
+import dev.goemu.syscalls.Processes;
+import dev.goemu.syscalls.Spawner;
 import dev.goemu.syscalls.Kernel;
 import dev.goemu.syscalls.Machine;
 import dev.goemu.syscalls.Registers;
@@ -35,15 +38,26 @@ import java.util.concurrent.TimeUnit;
  * <p>As a {@link Debuggee} it also pauses at breakpoints and single-steps for the Go-aware tools; those hooks are
  * added only when a tool asks, so {@link #run()} on its own executes with no per-instruction or Java block hooks.
  */
-public final class Emulator implements Debuggee, AutoCloseable {
+public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     /** How often a running thread is interrupted so the scheduler can switch (Linux's slices are a few ms too). */
     public static final long DEFAULT_TIME_SLICE_NANOS = 2_000_000;
 
+    /** @param children which programs a guest's execve runs emulated and which on the host */
     public record Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace,
-                          long timeSliceNanos) {}
+                          long timeSliceNanos, ChildPolicy children) {
+        public Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace, long timeSliceNanos) {
+            this(binary, argv, envp, cpus, strace, timeSliceNanos, ChildPolicy.AUTO);
+        }
+
+        /** The same settings for the program a guest's execve starts. */
+        Options forImage(Path program, List<String> newArgv, List<String> newEnvp) {
+            return new Options(program, newArgv, newEnvp, cpus, strace, timeSliceNanos, children);
+        }
+    }
 
     private final Unicorn cpu;
-    private final Kernel kernel;
+    /** This image's kernel; while a vfork child runs on this engine (its parent waiting), the child's. */
+    private Kernel kernel;
     private final AddressSpace memory;
     /** Kept for its symbols, which only a crash report reads (reading them costs a hello-world run 0.1 s). */
     private final ElfFile elf;
@@ -105,15 +119,28 @@ public final class Emulator implements Debuggee, AutoCloseable {
         }
     }
 
+    /** The root guest. */
     public Emulator(Options options) throws BadBinaryException {
-        this.elf = ElfFile.read(options.binary());
+        this(options, readStatic(options.binary()), null);
+    }
+
+    static ElfFile readStatic(Path binary) throws BadBinaryException {
+        ElfFile elf = ElfFile.read(binary);
         elf.requireStaticExecutable();
+        return elf;
+    }
+
+    /** An image of {@code elf}; {@code start} (from {@link Kernel#execStart}) says which process execs it, null for the root. */
+    Emulator(Options options, ElfFile elf, Kernel.Start start) throws BadBinaryException {
+        this.elf = elf;
         this.timeSliceNanos = options.timeSliceNanos();
         this.cpu = Unicorn.openX86_64();
         cpu.setLinuxFpuDefaults();
         this.memory = new AddressSpace(new UnicornMapper(cpu));
         String exe = options.binary().toAbsolutePath().normalize().toString();
-        this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
+        Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
+        this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
+                : new Kernel(config, memory, new CpuMachine(), start);
         ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
         kernel.createMainTask();
         cpu.setReg(X86.RSP, entry.sp());
@@ -149,6 +176,48 @@ public final class Emulator implements Debuggee, AutoCloseable {
         return kernel.exitStatus();
     }
 
+    /**
+     * Runs this image and every image an execve replaces it with, to the process's end, which goes into the
+     * process table; returns the process's exit status as a shell shows it. A fault nobody handles ends the
+     * process like its signal would ({@code crashes}: where the one-line report goes), or, if null, throws
+     * {@link GuestCrash} as {@link #run} does.
+     */
+    public int runProcess(PrintStream crashes) {
+        Emulator image = this;
+        try {
+            while (true) {
+                try {
+                    image.run();
+                } catch (GuestCrash e) {
+                    if (crashes == null) throw e;
+                    crashes.println("goemu: " + e.getMessage());
+                    image.kernel.killedByFault(e.signal());
+                }
+                if (!(image.kernel.successor() instanceof Emulator next)) break;
+                if (image != this) image.close();
+                image = next;
+            }
+            GuestProcess p = image.kernel.process();
+            int status = p.hostPid() > 0 ? p.awaitEnd() : image.kernel.waitStatus();
+            if (p.hostPid() == 0) {
+                image.kernel.fds().closeAll();
+                Processes.JVM.ended(p, status);
+            }
+            return GuestProcess.shellStatus(status);
+        } finally {
+            if (image != this) image.close();
+        }
+    }
+
+    /** Runs a new process's first emulated image on a thread of its own, to its end. */
+    static void startThread(Emulator image) {
+        Thread.ofPlatform().name("goemu-process-" + image.kernel.process().pid()).start(() -> {
+            try (image) {
+                image.runProcess(System.err);
+            }
+        });
+    }
+
     /** Runs guest threads until the guest exits (false) or a hook pauses it (true, the CPU holding the paused thread). */
     private boolean runUntilPause() {
         if (!tickerStarted) {
@@ -173,6 +242,8 @@ public final class Emulator implements Debuggee, AutoCloseable {
                 registersAfterSyscall = null;
             }
             adoptNewThreads();
+            Kernel.VforkChild child = kernel.takeVforkChild();
+            if (child != null) runVforkChild(child);
             if (pauseRequested) {
                 pauseRequested = false;
                 return true;
@@ -182,6 +253,38 @@ public final class Emulator implements Debuggee, AutoCloseable {
             switchTo(current, next);
         }
         return false;
+    }
+
+    /**
+     * Runs a vfork child on this engine, in the parent's memory and from its registers, until it execs or exits;
+     * the parent process waits meanwhile (Linux stops only the calling thread, but a vfork child only prepares
+     * an exec). Then the parent's registers come back with the clone's result, and an emulated image the child
+     * exec'd starts on a thread of its own.
+     */
+    private void runVforkChild(Kernel.VforkChild child) {
+        Context parentRegisters = cpu.newContext();
+        parentRegisters.save();
+        Kernel parentKernel = kernel;
+        Task parentTask = current;
+        kernel = child.kernel();
+        current = kernel.scheduler().next(null);
+        cpu.setReg(X86.RAX, 0);
+        if (child.stack() != 0) cpu.setReg(X86.RSP, child.stack());
+        try {
+            while (runUntilPause()) {
+                // breakpoints pause the parent only: the child runs on to its exec or exit
+            }
+        } catch (GuestCrash e) {
+            System.err.println("goemu: " + e.getMessage());
+            kernel.killedByFault(e.signal());
+        } finally {
+            kernel = parentKernel;
+            current = parentTask;
+            parentRegisters.restore();
+            parentRegisters.close();
+        }
+        cpu.setReg(X86.RAX, parentKernel.vforkDone(child));
+        if (child.kernel().successor() instanceof Emulator image) startThread(image);
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */

@@ -11,6 +11,10 @@ public final class GuestCrash extends RuntimeException {
         this.signal = fault.signal();
     }
 
+    public int signal() {
+        return signal;
+    }
+
     /** The exit status a shell shows for a process killed by this signal. */
     public int exitStatus() {
         return 128 + signal;

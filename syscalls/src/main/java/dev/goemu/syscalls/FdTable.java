@@ -9,7 +9,7 @@ import java.util.Arrays;
  * the guest's behalf. The guest can reach no other host fd (the JVM's own stay out of its reach).
  */
 public final class FdTable {
-    private static final int F_GETFD = 1, F_GETFL = 3, O_NONBLOCK = 0x800;
+    private static final int F_DUPFD = 0, F_GETFD = 1, F_GETFL = 3, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1, O_NONBLOCK = 0x800;
     private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000;
 
     private int[] hostFds = new int[64];
@@ -18,10 +18,66 @@ public final class FdTable {
     /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
     private boolean used;
 
-    FdTable() {
+    private FdTable() {
         Arrays.fill(hostFds, -1);
+    }
+
+    /** The root guest's table: goemu's own stdin, stdout and stderr, where open. */
+    static FdTable standard() {
+        FdTable t = new FdTable();
         for (int fd = 0; fd <= 2; fd++) {
-            if (Host.syscall(Sys.FCNTL.nr, fd, F_GETFD, 0) >= 0) installAt(fd, fd);
+            if (Host.syscall(Sys.FCNTL.nr, fd, F_GETFD, 0) >= 0) t.installAt(fd, fd);
+        }
+        return t;
+    }
+
+    /** A child's table (fork, vfork): every fd duplicated on the host, close-on-exec flags kept. */
+    FdTable copy() {
+        FdTable t = new FdTable();
+        for (int fd = 0; fd < hostFds.length; fd++) {
+            if (hostFds[fd] < 0) continue;
+            boolean cloexec = (Host.syscall(Sys.FCNTL.nr, hostFds[fd], F_GETFD, 0) & FD_CLOEXEC) != 0;
+            long dup = Host.syscall(Sys.FCNTL.nr, hostFds[fd], cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
+            if (dup >= 0) t.installAt(fd, (int) dup);
+        }
+        return t;
+    }
+
+    /** execve: the fds marked close-on-exec go. */
+    public void closeOnExec() {
+        for (int fd = 0; fd < hostFds.length; fd++) {
+            if (hostFds[fd] >= 0 && (Host.syscall(Sys.FCNTL.nr, hostFds[fd], F_GETFD, 0) & FD_CLOEXEC) != 0) close(fd);
+        }
+    }
+
+    /** The process ended (or became a native one, which has its own copies): every fd goes, so pipes see EOF. */
+    public void closeAll() {
+        for (int fd = 0; fd < hostFds.length; fd++) if (hostFds[fd] >= 0) close(fd);
+    }
+
+    /** What a native program exec'd now gets: guest fd number to host fd (-1: closed or close-on-exec). */
+    int[] inheritedByExec() {
+        int[] out = new int[hostFds.length];
+        int last = -1;
+        for (int fd = 0; fd < hostFds.length; fd++) {
+            boolean keep = hostFds[fd] >= 0 && (Host.syscall(Sys.FCNTL.nr, hostFds[fd], F_GETFD, 0) & FD_CLOEXEC) == 0;
+            out[fd] = keep ? hostFds[fd] : -1;
+            if (keep) last = fd;
+        }
+        return Arrays.copyOf(out, last + 1);
+    }
+
+    /** The path of what guest fd {@code guestFd} names (a directory for fchdir, *at and fexecve), or null. */
+    String pathOf(int guestFd) {
+        int h = host(guestFd);
+        return h < 0 ? null : hostFdPath(h);
+    }
+
+    static String hostFdPath(int hostFd) {
+        try {
+            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + hostFd)).toString();
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return null;
         }
     }
 

@@ -6,8 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Files and fds: the host's files, reached through the guest's fd table; paths resolve from the current
- * directory like a native run. Reads and writes on fds that could block (a tty, a blocking pipe or socket)
+ * Files and fds: the host's files, reached through the guest's fd table; relative paths resolve from the guest
+ * process's own current directory ({@link Cwd}). Reads and writes on fds that could block (a tty, a blocking pipe or socket)
  * wait for readiness in the scheduler, so only the calling thread waits.
  */
 final class FileSyscalls {
@@ -41,13 +41,10 @@ final class FileSyscalls {
         t.add(Sys.ACCESS, "so", k.passthrough.handler());
         t.add(Sys.FACCESSAT, "fso", k.passthrough.handler());
         t.add(Sys.FACCESSAT2, "fsox", k.passthrough.handler());
-        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsbd", 0, a)));
-        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sbd", 0, a)));
+        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, a)));
+        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, a)));
         t.add(Sys.GETDENTS64, "fBd", k.passthrough.handler());
         t.add(Sys.GETDENTS, "fBd", k.passthrough.handler());
-        t.add(Sys.GETCWD, "Bd", k.passthrough.handler());
-        t.add(Sys.CHDIR, "s", k.passthrough.handler());
-        t.add(Sys.FCHDIR, "f", k.passthrough.handler());
         t.add(Sys.MKDIR, "so", k.passthrough.handler());
         t.add(Sys.MKDIRAT, "fso", k.passthrough.handler());
         t.add(Sys.RMDIR, "s", k.passthrough.handler());
@@ -58,8 +55,8 @@ final class FileSyscalls {
         t.add(Sys.RENAMEAT2, "fsfsx", k.passthrough.handler());
         t.add(Sys.LINK, "ss", k.passthrough.handler());
         t.add(Sys.LINKAT, "fsfsx", k.passthrough.handler());
-        t.add(Sys.SYMLINK, "ss", k.passthrough.handler());
-        t.add(Sys.SYMLINKAT, "sfs", k.passthrough.handler());
+        t.add(Sys.SYMLINK, "ls", k.passthrough.handler());
+        t.add(Sys.SYMLINKAT, "lfs", k.passthrough.handler());
         t.add(Sys.CHMOD, "so", k.passthrough.handler());
         t.add(Sys.FCHMOD, "fo", k.passthrough.handler());
         t.add(Sys.FCHMODAT, "fso", k.passthrough.handler());

@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * goemu's Linux kernel: the syscall table, guest memory, fds and threads of one guest process. The CPU layer
@@ -14,30 +15,58 @@ public final class Kernel {
     /** A handler's answer when the calling task blocked: its result comes later, when it is woken. */
     public static final long BLOCKED = Long.MIN_VALUE;
 
-    /** @param strace where to trace every syscall, or null; diagnostics: goemu's own warnings (stderr) */
-    public record Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics) {}
+    /**
+     * @param strace where to trace every syscall, or null; diagnostics: goemu's own warnings (stderr);
+     * spawner: runs what execve asks for (null: execve fails with ENOEXEC)
+     */
+    public record Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics, Spawner spawner) {
+        public Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics) {
+            this(exePath, cpus, strace, diagnostics, null);
+        }
+
+        /** The same settings for a new image of {@code exePath}. */
+        public Config forImage(String exePath) {
+            return new Config(exePath, cpus, strace, diagnostics, spawner);
+        }
+    }
+
+    /**
+     * What a new image starts with besides its memory: its process, its fd table (taken over), the signal
+     * dispositions it inherits (caught ones reset to default when {@code exec}), and its first thread's mask.
+     */
+    public record Start(GuestProcess process, FdTable fds, SignalSyscalls signals, boolean exec, long signalMask) {}
 
     final Config config;
     final AddressSpace memory;
     final Machine machine;
-    final FdTable fds = new FdTable();
+    final FdTable fds;
+    final GuestProcess process;
     final Scheduler scheduler;
     final SignalSyscalls signals;
+    final ChildSyscalls children;
     /** Host passthrough and blocking-fd waits, shared by the syscall families. */
     final Passthrough passthrough = new Passthrough(this);
     final Blocking blocking = new Blocking(this);
     final Offload offload = new Offload(this);
-    final int pid = (int) ProcessHandle.current().pid();
-    final int uid = (int) Host.syscall(102, 0, 0, 0);
+    final Cwd cwd = new Cwd(this);
+    final int pid;
+    final int uid = (int) Host.syscall(Sys.GETUID.nr, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
     private final Set<Long> reportedUnimplemented = new HashSet<>();
     private final Set<Integer> reportedInternalErrors = new HashSet<>();
     private final Set<String> reportedUnsupported = new HashSet<>();
-    private final ConcurrentLinkedQueue<Integer> hostSignals = new ConcurrentLinkedQueue<>();
+    /** Signals from other host threads (goemu's own signal handler, other processes), taken at the next decision. */
+    private final ConcurrentLinkedQueue<SignalFrame.Info> postedSignals = new ConcurrentLinkedQueue<>();
+    /** Set by other processes' threads when a child of this process changed state. */
+    private final AtomicBoolean childEvent = new AtomicBoolean();
     private final Strace strace;
-    private int nextTid;
+    private final long firstMask;
     private boolean exited;
-    private int exitStatus;
+    private int waitStatus;
+    /** What a successful execve replaced this image with, for the CPU layer to run. */
+    private Spawner.Image successor;
+    /** A vfork child created by the running task's clone, for the CPU layer to run before the parent resumes. */
+    private VforkChild vforkChild;
 
     /** The syscall being handled: a handler that blocks is re-run with the same arguments; passthrough reads its row. */
     private SyscallTable.Entry current;
@@ -47,17 +76,30 @@ public final class Kernel {
     /** Clone children whose registers the CPU layer has not yet copied from their parent. */
     private final ArrayDeque<Task> newThreads = new ArrayDeque<>();
 
+    /** The root guest: the JVM's pid, group and session, goemu's stdin, stdout and stderr. */
     public Kernel(Config config, AddressSpace memory, Machine machine) {
+        this(config, memory, machine, new Start(Processes.JVM.root((int) ProcessHandle.current().pid(),
+                (int) Host.syscall(121, 0, 0, 0), (int) Host.syscall(124, 0, 0, 0), System.getProperty("user.dir")),
+                FdTable.standard(), null, false, 0));
+    }
+
+    public Kernel(Config config, AddressSpace memory, Machine machine, Start start) {
         this.config = config;
+        this.process = start.process();
+        this.pid = process.pid;
+        this.fds = start.fds();
+        this.firstMask = start.signalMask();
         this.memory = memory;
         this.machine = machine;
         this.strace = config.strace() == null ? null : new Strace(config.strace(), memory);
         this.scheduler = new Scheduler(new Scheduler.Retrier() {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
-            @Override public void beforeDecision() { takeHostSignals(); }
+            @Override public void beforeDecision() { takePostedEvents(); }
         }, fds);
         this.signals = new SignalSyscalls(this);
+        this.children = new ChildSyscalls(this);
+        if (start.signals() != null) signals.inherit(start.signals(), start.exec());
         new MemorySyscalls(this).register(table);
         new ThreadSyscalls(this).register(table);
         new TimeSyscalls(this).register(table);
@@ -66,7 +108,8 @@ public final class Kernel {
         new PollSyscalls(this).register(table);
         new ProcessSyscalls(this).register(table);
         new SocketSyscalls(this).register(table);
-        nextTid = pid;
+        children.register(table);
+        cwd.register(table);
     }
 
     public Scheduler scheduler() { return scheduler; }
@@ -79,14 +122,21 @@ public final class Kernel {
 
     /** The process's first thread; its tid is the pid, as on Linux. */
     public Task createMainTask() {
-        return newTask();
+        Task t = new Task(pid);
+        t.signalMask = firstMask;
+        scheduler.add(t);
+        process.kernel = this; // the image is loaded: signals for the process come here now
+        return t;
     }
 
+    /** A new thread; its tid is unique in the JVM, so no two guest threads of any process share one. */
     Task newTask() {
-        Task t = new Task(nextTid++);
+        Task t = new Task(process.table.newId());
         scheduler.add(t);
         return t;
     }
+
+    public GuestProcess process() { return process; }
 
     void cloned(Task child) {
         newThreads.add(child);
@@ -100,9 +150,27 @@ public final class Kernel {
         return newThreads.poll();
     }
 
+    /** This image is over: the process exited, was killed, or execve replaced the image ({@link #successor}). */
     public boolean exited() { return exited; }
 
-    public int exitStatus() { return exitStatus; }
+    /** The status a shell shows: the exit code, or 128 + the signal that killed the process. */
+    public int exitStatus() { return GuestProcess.shellStatus(waitStatus); }
+
+    /** How the process ended, as wait4 reports it. */
+    public int waitStatus() { return waitStatus; }
+
+    /** The image execve started in place of this one, or null. */
+    public Spawner.Image successor() { return successor; }
+
+    /** The vfork child the running task's clone just created (once), or null. */
+    public VforkChild takeVforkChild() {
+        VforkChild c = vforkChild;
+        vforkChild = null;
+        return c;
+    }
+
+    /** The file table, for the CPU layer to release when the process ends. */
+    public FdTable fds() { return fds; }
 
     /** Delivers a pending signal to {@code task}, which is about to run: call before resuming it. */
     public void deliverSignals(Task task) {
@@ -122,14 +190,27 @@ public final class Kernel {
      * thread; it is handed over at the scheduler's next decision, which also ends an idle wait for it.
      */
     public void hostSignal(int sig) {
-        hostSignals.add(sig);
+        postSignal(new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, 0, 0, 0, 0));
+    }
+
+    /** A signal for this process from another host thread (another guest process); handed over like {@link #hostSignal}. */
+    void postSignal(SignalFrame.Info info) {
+        postedSignals.add(info);
         scheduler.interrupt();
     }
 
-    private void takeHostSignals() {
-        for (Integer sig; (sig = hostSignals.poll()) != null; ) {
-            signals.sendToProcess(sig, new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, 0, 0, 0, 0));
+    /** A child ended (from any thread): the exit signal is sent and blocked waits are re-run at the next decision. */
+    void childChanged(int exitSignal, int childPid) {
+        if (exitSignal > 0 && exitSignal <= SignalSyscalls.NSIG) {
+            postedSignals.add(new SignalFrame.Info(exitSignal, ChildSyscalls.CLD_EXITED, childPid, uid, 0, 0));
         }
+        childEvent.set(true);
+        scheduler.interrupt();
+    }
+
+    private void takePostedEvents() {
+        for (SignalFrame.Info info; (info = postedSignals.poll()) != null; ) signals.sendToProcess(info.signo(), info);
+        if (childEvent.getAndSet(false)) children.retryWaits();
     }
 
     /** An event line for --strace; {@code what} is formatted only when tracing. */
@@ -137,10 +218,92 @@ public final class Kernel {
         if (strace != null) strace.event(task, what.get());
     }
 
-    void exitProcess(int status) {
+    void exitProcess(int code) {
+        end(WaitStatus.exited(code));
+    }
+
+    /** The default action of a fatal signal. */
+    void killProcess(int sig) {
+        end(WaitStatus.killed(sig, false));
+    }
+
+    /** A fault nobody handles kills the process with its signal (the CPU layer reports it). */
+    public void killedByFault(int sig) {
+        end(WaitStatus.killed(sig, false));
+    }
+
+    private void end(int status) {
         exited = true;
-        exitStatus = status;
+        waitStatus = status;
         machine.stopAfterSyscall();
+    }
+
+    /**
+     * A child made by clone(CLONE_VM|CLONE_VFORK): a new process sharing this one's memory, whose first thread
+     * starts from the caller's registers (RAX 0, RSP {@code stack} unless 0) while the caller waits for it to exec
+     * or exit. {@code flags} and {@code parentTid} are the clone's, applied by {@link #vforkDone}.
+     */
+    public record VforkChild(Kernel kernel, long stack, long flags, long parentTid) {}
+
+    /** clone(CLONE_VM|CLONE_VFORK) by {@code caller}: the CPU layer runs the child, then asks {@link #vforkDone}. */
+    long vfork(Task caller, long flags, long stack, long parentTid) {
+        GuestProcess child = process.table.child(process, (int) (flags & 0xff));
+        Kernel k = new Kernel(config, memory, machine, new Start(child, fds.copy(), signals, false, caller.signalMask));
+        k.createMainTask();
+        vforkChild = new VforkChild(k, stack, flags, parentTid);
+        machine.stopAfterSyscall();
+        return child.pid;
+    }
+
+    /**
+     * The vfork child exec'd or ended: the parent's clone result (the child's pid, which is the host's if it
+     * exec'd a native program), with CLONE_PARENT_SETTID applied. A child that ended without exec is recorded.
+     */
+    public long vforkDone(VforkChild c) {
+        Kernel child = c.kernel();
+        if (child.successor == null && child.process.hostPid == 0) {
+            child.fds.closeAll();
+            process.table.ended(child.process, child.waitStatus);
+        }
+        int pid = child.process.pid();
+        if ((c.flags() & ThreadSyscalls.CLONE_PARENT_SETTID) != 0) {
+            try {
+                memory.writeInt(c.parentTid(), pid);
+            } catch (GuestFault ignored) {
+                // as Linux, a bad parent_tid pointer does not undo the clone
+            }
+        }
+        return pid;
+    }
+
+    /** What an image execve starts in this process inherits; {@code caller}'s mask is its first thread's. */
+    public Start execStart(Task caller) {
+        return new Start(process, fds, signals, true, caller.signalMask);
+    }
+
+    /** execve succeeded with an emulated image: close-on-exec fds go, this image is over, {@code next} runs. */
+    public void execEmulated(Spawner.Image next) {
+        fds.closeOnExec();
+        successor = next;
+        exited = true;
+        machine.stopAfterSyscall();
+    }
+
+    /**
+     * execve of a program the host runs: spawned with this process's fds, cwd, mask and group; from then on the
+     * process is that host process (the table waits for it). Returns 0, or -errno if it could not start.
+     */
+    public long execNative(Task caller, String path, java.util.List<String> argv, java.util.List<String> envp) {
+        boolean ownGroup = process.pgid == process.pid, ownSession = process.sid == process.pid;
+        long hostPid = NativeSpawn.spawn(path, argv, envp, fds.inheritedByExec(), process.cwd, caller.signalMask,
+                signals.ignoredMask(), ownSession, ownGroup && !ownSession);
+        if (hostPid < 0) return hostPid;
+        process.table.becameNative(process, (int) hostPid);
+        NativeSpawn.reap(process);
+        fds.closeAll();
+        exited = true;
+        machine.stopAfterSyscall();
+        return 0;
     }
 
     /** Handles syscall {@code nr} of the running task; returns its result, or {@link #BLOCKED}. */

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Runs a syscall on the host with the guest's arguments translated, driven by the row's argument letters
- * ({@link SyscallTable.Entry#args}): f guest fd (AT_FDCWD kept), s path string, b/B buffer whose length is the
+ * ({@link SyscallTable.Entry#args}): f guest fd (AT_FDCWD kept), s path string (a relative one against the guest's
+ * cwd unless it follows a real dirfd), l string passed as is (a symlink's target), b/B buffer whose length is the
  * next argument, p pointer to a struct of a fixed size; anything else passes as is. The host kernel does the real
  * work (files, directories, sockets), so behaviour and errno values are Linux's own.
  */
@@ -52,7 +53,12 @@ final class Passthrough {
                         h[i] = k.fds.host((int) a[i]);
                         if (h[i] == -Errno.EBADF) return -Errno.EBADF;
                     }
-                    case 's' -> h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i]);
+                    case 's' -> {
+                        // Relative to a real dirfd the host resolves it; otherwise against the guest's cwd.
+                        boolean atDir = i > 0 && spec.charAt(i - 1) == 'f' && (int) a[i - 1] != -100;
+                        h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i], !atDir);
+                    }
+                    case 'l' -> h[i] = hostPath(arena, a[i], false);
                     case 'b', 'B' -> views.add(view(arena, a[i], a[i + 1], h, i));
                     case 'p' -> views.add(view(arena, a[i], structSize, h, i));
                     default -> h[i] = a[i];
@@ -70,10 +76,14 @@ final class Passthrough {
         return v;
     }
 
-    /** A guest path as a host C string; /proc/self/exe names the guest binary, not the JVM. */
-    long hostPath(Arena arena, long guestAddr) {
+    /**
+     * A guest path as a host C string, made absolute against the guest's cwd if {@code fromCwd}; /proc/self/exe
+     * names the guest binary, not the JVM.
+     */
+    long hostPath(Arena arena, long guestAddr, boolean fromCwd) {
         String path = k.memory.readCString(guestAddr, 4096);
         if (path.equals("/proc/self/exe")) path = k.config.exePath();
+        else if (fromCwd && !path.isEmpty()) path = k.cwd.absolute(path);
         MemorySegment s = arena.allocateFrom(path);
         return s.address();
     }

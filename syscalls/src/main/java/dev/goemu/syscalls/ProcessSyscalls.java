@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /** Process identity, limits, system information and randomness: the host's answers, the guest's pid. */
 final class ProcessSyscalls {
-    private static final int PR_SET_NAME = 15, PR_GET_NAME = 16;
+    private static final int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16;
 
     private final Kernel k;
 
@@ -15,12 +15,7 @@ final class ProcessSyscalls {
 
     void register(SyscallTable t) {
         t.add(Sys.GETPID, "", (task, a) -> k.pid);
-        for (Sys id : new Sys[] {Sys.GETPPID, Sys.GETUID, Sys.GETEUID, Sys.GETGID, Sys.GETEGID, Sys.GETPGRP}) {
-            t.add(id, "", k.passthrough.handler());
-        }
-        t.add(Sys.SETPGID, "dd", k.passthrough.handler());
-        t.add(Sys.GETPGID, "d", k.passthrough.handler());
-        t.add(Sys.GETSID, "d", k.passthrough.handler());
+        for (Sys id : new Sys[] {Sys.GETUID, Sys.GETEUID, Sys.GETGID, Sys.GETEGID}) t.add(id, "", k.passthrough.handler());
         t.add(Sys.GETGROUPS, "dx", (task, a) -> k.passthrough.call(Sys.GETGROUPS, "dB", 0, new long[] {a[0], a[1], a[0] * 4, 0, 0, 0}));
         t.add(Sys.UNAME, "p", k.passthrough.struct(390));
         t.partial(Sys.PRLIMIT64, "ddxx", "the caller's own limits only", (task, a) -> {
@@ -33,12 +28,21 @@ final class ProcessSyscalls {
         t.add(Sys.SYSINFO, "p", k.passthrough.struct(112));
         t.add(Sys.TIMES, "p", k.passthrough.struct(32));
         t.add(Sys.GETRANDOM, "bdx", k.passthrough.handler());
-        t.partial(Sys.PRCTL, "dxxxx", "PR_SET_NAME, PR_GET_NAME; other options EINVAL", this::prctl);
+        t.partial(Sys.PRCTL, "dxxxx", "PR_SET_NAME, PR_GET_NAME, PR_SET_PDEATHSIG, PR_GET_PDEATHSIG; other options EINVAL", this::prctl);
     }
 
-    /** Only the thread name is kept; other prctl options are refused as a kernel without them would. */
+    /** The thread name and the parent-death signal are kept; other options are refused as a kernel without them would. */
     private long prctl(Task task, long[] a) {
         switch ((int) a[0]) {
+            case PR_SET_PDEATHSIG -> {
+                if (a[1] < 0 || a[1] > SignalSyscalls.NSIG) return -Errno.EINVAL;
+                k.process.parentDeathSignal = (int) a[1];
+                return 0;
+            }
+            case PR_GET_PDEATHSIG -> {
+                k.memory.writeInt(a[1], k.process.parentDeathSignal);
+                return 0;
+            }
             case PR_SET_NAME -> {
                 task.name = k.memory.readCString(a[1], 16);
                 return 0;

@@ -249,7 +249,8 @@ public final class Scheduler {
         return pollFds.get(ValueLayout.JAVA_SHORT, POLLFD_SIZE * i + 6);
     }
 
-    private void retry(Task t) {
+    /** Re-runs a blocked task's syscall now (its fd became ready, or a child it waits for changed). */
+    void retry(Task t) {
         if (t.state != Task.State.BLOCKED) return;
         long deadline = t.wait.deadline, timeoutResult = t.wait.timeoutResult;
         unblock(t);

@@ -36,6 +36,24 @@ final class SignalSyscalls {
         Arrays.fill(actions, Action.DEFAULT);
     }
 
+    /**
+     * A new image's dispositions: a vfork child copies its parent's; after execve, caught signals are back to
+     * default and ignored ones stay ignored.
+     */
+    void inherit(SignalSyscalls from, boolean exec) {
+        for (int sig = 1; sig <= NSIG; sig++) {
+            Action a = from.actions[sig];
+            actions[sig] = !exec || a.handler == SIG_IGN ? a : Action.DEFAULT;
+        }
+    }
+
+    /** The signals this process ignores (SIG_IGN), as a mask, for a native program that inherits them. */
+    long ignoredMask() {
+        long m = 0;
+        for (int sig = 1; sig <= NSIG; sig++) if (actions[sig].handler == SIG_IGN) m |= bit(sig);
+        return m;
+    }
+
     static long bit(int sig) {
         return 1L << (sig - 1);
     }
@@ -49,16 +67,22 @@ final class SignalSyscalls {
             k.memory.writeLong(a[0], (processPending | task.pendingSignals) & task.signalMask);
             return 0;
         });
-        t.partial(Sys.KILL, "dd", "the process itself only (pid, 0, -1); others ESRCH", (task, a) -> kill(task, (int) a[0], (int) a[1]));
+        t.add(Sys.KILL, "dd", (task, a) -> kill(task, (int) a[0], (int) a[1]));
         t.partial(Sys.TGKILL, "ddd", "threads of the process itself only; others ESRCH", (task, a) -> a[0] == k.pid ? tkill(task, (int) a[1], (int) a[2]) : -Errno.ESRCH);
         t.add(Sys.TKILL, "dd", (task, a) -> tkill(task, (int) a[0], (int) a[1]));
     }
 
     // ---- sending ----
 
+    /** Other processes get it through the process table; this one at once, so it is delivered as the call returns. */
     private long kill(Task sender, int pid, int sig) {
-        if (pid != k.pid && pid != 0 && pid != -1) return -Errno.ESRCH;
         if (sig < 0 || sig > NSIG) return -Errno.EINVAL;
+        boolean self = pid == k.pid || pid == -1 || (pid == 0 || -pid == k.process.pgid);
+        if (pid != k.pid) {
+            long r = k.process.table.kill(k.process, pid, sig);
+            if (r < 0 && !self) return r;
+        }
+        if (!self) return 0;
         if (sig != 0) sendToProcess(sig, new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, k.pid, k.uid, 0, 0));
         k.machine.stopAfterSyscall(); // a signal for the caller is delivered as its syscall returns
         return 0;
@@ -140,7 +164,7 @@ final class SignalSyscalls {
             if (act.handler == SIG_DFL) {
                 if ((DEFAULT_IGNORED & bit(sig)) != 0) continue;
                 k.traceEvent(t, () -> "killed by " + SignalNames.name(sig));
-                k.exitProcess(128 + sig);
+                k.killProcess(sig);
                 return;
             }
             enterHandler(t, sig, act, info);

@@ -41,7 +41,7 @@ final class Strace {
                 case 'd' -> sb.append(v);
                 case 'f' -> sb.append((int) v == -100 ? "AT_FDCWD" : Integer.toString((int) v));
                 case 'o' -> sb.append('0').append(Long.toOctalString(v));
-                case 's' -> sb.append(quotedString(v));
+                case 's', 'l' -> sb.append(quotedString(v));
                 case 'b' -> sb.append(quotedBuffer(v, i + 1 < args.length ? args[i + 1] : 0));
                 default -> sb.append(v == 0 ? "0" : "0x" + Long.toHexString(v));
             }

@@ -19,8 +19,9 @@ public final class SyscallTable {
 
     /**
      * @param args one letter per argument, for strace and for host passthrough: d decimal, x hex, o octal, z flag
-     *             bits, f guest fd, s path string, b buffer the call reads (length in the next argument; strace
-     *             shows its bytes), B buffer the call writes (length in the next argument), p pointer to a struct
+     *             bits, f guest fd, s path string (relative to the guest's cwd), l string passed as is (a symlink's
+     *             target), b buffer the call reads (length in the next argument; strace shows its bytes), B buffer
+     *             the call writes (length in the next argument), p pointer to a struct
      * @param note what is missing (PARTIAL) or why the call is refused (REFUSED); empty for FULL
      */
     public record Entry(Sys sys, String args, Support support, String note, Handler handler) {

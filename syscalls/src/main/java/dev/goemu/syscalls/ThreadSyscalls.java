@@ -2,7 +2,7 @@ package dev.goemu.syscalls;
 
 /** clone, exit, futex, scheduling and thread identity: threads are the kernel's tasks, run by the scheduler. */
 final class ThreadSyscalls {
-    static final int CLONE_VM = 0x100, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
+    static final int CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PIDFD = 0x1000,
             CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
     private static final int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
     private static final int FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
@@ -15,12 +15,14 @@ final class ThreadSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.partial(Sys.CLONE, "xxxxx", "threads only (CLONE_VM|CLONE_THREAD); new processes ENOSYS", this::clone);
+        t.partial(Sys.CLONE, "xxxxx", "threads and CLONE_VM|CLONE_VFORK children; a child copying the address space (fork) ENOSYS, CLONE_PIDFD EINVAL", this::clone);
         t.add(Sys.EXIT, "d", (task, a) -> exitThread(task, (int) a[0]));
         t.add(Sys.EXIT_GROUP, "d", (task, a) -> {
             k.exitProcess((int) a[0] & 0xff);
             return 0;
         });
+        t.refuse(Sys.FORK, "", Errno.ENOSYS, "not yet: a copy of the address space (vfork and clone(CLONE_VM|CLONE_VFORK) work)");
+        t.add(Sys.VFORK, "", (task, a) -> k.vfork(task, ThreadSyscalls.CLONE_VM | ThreadSyscalls.CLONE_VFORK | 17, 0, 0));
         t.add(Sys.GETTID, "", (task, a) -> task.tid);
         t.add(Sys.SET_TID_ADDRESS, "x", (task, a) -> {
             task.clearChildTid = a[0];
@@ -47,9 +49,13 @@ final class ThreadSyscalls {
 
     private long clone(Task parent, long[] a) {
         long flags = a[0], stack = a[1], ptid = a[2], ctid = a[3], tls = a[4];
-        if ((flags & (CLONE_VM | CLONE_THREAD)) != (CLONE_VM | CLONE_THREAD)) {
-            return -Errno.ENOSYS; // new processes (fork, vfork for os/exec) are not supported yet
+        if ((flags & CLONE_THREAD) == 0) {
+            // vfork, as os/exec and posix_spawn start children; fork (a copied address space) is not supported yet
+            if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK)) return -Errno.ENOSYS;
+            if ((flags & CLONE_PIDFD) != 0) return -Errno.EINVAL; // no pidfds yet (pidfd_open says ENOSYS)
+            return k.vfork(parent, flags, stack, ptid);
         }
+        if ((flags & CLONE_VM) == 0) return -Errno.EINVAL;
         Task child = k.newTask();
         child.signalMask = parent.signalMask;
         child.startAsClone(new Task.CloneStart(stack, tls, (flags & CLONE_SETTLS) != 0));

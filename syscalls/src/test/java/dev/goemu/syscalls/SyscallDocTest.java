@@ -31,7 +31,7 @@ class SyscallDocTest {
             SyscallTable.Entry e = table.get(s.nr);
             if (e == null) continue;
             assertEquals(s, e.sys());
-            assertTrue(e.args().matches("[dxozfsbBp]{0,6}"), e.name() + ": argument letters " + e.args());
+            assertTrue(e.args().matches("[dxozfslbBp]{0,6}"), e.name() + ": argument letters " + e.args());
             assertEquals(e.support() == SyscallTable.Support.FULL, e.note().isEmpty(), e.name() + ": a note says what is missing");
         }
     }

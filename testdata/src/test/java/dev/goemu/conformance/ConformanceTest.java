@@ -155,6 +155,9 @@ class ConformanceTest {
             c("sigterm-default").program("sigint").args("default").signalAfterReady("TERM").exit(143),
             // "fatal error: stack overflow" at a 1 MiB limit; the goroutine dump after it has stack addresses.
             c("stackoverflow").stderrHead().exit(2),
+            // os/exec: native children (sh, tr, sleep) and this binary re-executed (emulated), signals, groups.
+            c("exec"),
+            c("exec-native").program("exec").goemuOptions("--children", "native"),
             c("sha256").args("2", "10"),
             c("nbody").args("200000"),
             c("pingpong").args("503", "20000"));

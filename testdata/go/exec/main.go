@@ -1,0 +1,221 @@
+// exec: child processes through os/exec: native programs (sh, tr, sleep), this binary re-executed (an emulated
+// child under goemu), pipes, exit codes, signals, process groups, extra files, working directories, start
+// failures and concurrent children. Output is deterministic.
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		child(os.Args[1], os.Args[2:])
+		return
+	}
+	self, err := os.Executable()
+	check(err)
+	shell()
+	pipeline()
+	reexec(self)
+	signals(self)
+	groups(self)
+	extraFiles()
+	dirs(self)
+	failures()
+	concurrent(self)
+	fmt.Println("done")
+}
+
+// child runs the subcommands the parent re-executes this binary for.
+func child(mode string, args []string) {
+	switch mode {
+	case "env":
+		fmt.Printf("child: EXEC_TEST=%s args=%q\n", os.Getenv("EXEC_TEST"), args)
+		os.Exit(7)
+	case "grand":
+		out, err := exec.Command("sh", "-c", "echo grandchild says $0", "hello").Output()
+		fmt.Printf("child: grandchild %q %v\n", out, err)
+	case "sleep":
+		fmt.Println("ready")
+		time.Sleep(10 * time.Second)
+		fmt.Println("not killed")
+	case "pgid":
+		pgid, _ := syscall.Getpgid(0)
+		fmt.Printf("child: own group %v, parent alive %v\n", pgid == os.Getpid(), os.Getppid() > 1)
+	case "cwd":
+		wd, err := os.Getwd()
+		check(err)
+		b, err := os.ReadFile("marker")
+		fmt.Printf("child: cwd %s, marker %q %v\n", filepath.Base(wd), b, err)
+	case "square":
+		var n int
+		fmt.Sscan(args[0], &n)
+		fmt.Println(n * n)
+	default:
+		fmt.Println("unknown mode", mode)
+		os.Exit(2)
+	}
+}
+
+func shell() {
+	cmd := exec.Command("sh", "-c", "echo out; echo err >&2; exit 3")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	fmt.Printf("sh: stdout %q stderr %q err %v exit %d\n", stdout.String(), stderr.String(), err, cmd.ProcessState.ExitCode())
+	out, err := exec.Command("sh", "-c", "echo combined; echo more >&2").CombinedOutput()
+	fmt.Printf("combined: %q %v\n", out, err)
+	out, err = exec.Command("true").Output()
+	fmt.Printf("true: %q %v\n", out, err)
+}
+
+func pipeline() {
+	cmd := exec.Command("tr", "a-z", "A-Z")
+	in, err := cmd.StdinPipe()
+	check(err)
+	out, err := cmd.StdoutPipe()
+	check(err)
+	check(cmd.Start())
+	go func() {
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(in, "line %d of the pipeline\n", i)
+		}
+		in.Close()
+	}()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		fmt.Println("tr:", sc.Text())
+	}
+	fmt.Println("tr wait:", cmd.Wait())
+}
+
+func reexec(self string) {
+	cmd := exec.Command(self, "env", "a b", "")
+	cmd.Env = append(os.Environ(), "EXEC_TEST=changed")
+	out, err := cmd.Output()
+	fmt.Printf("reexec: %q %v exit %d\n", out, err, cmd.ProcessState.ExitCode())
+	out, err = exec.Command(self, "grand").Output()
+	fmt.Printf("grand: %q %v\n", out, err)
+}
+
+func signals(self string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := exec.CommandContext(ctx, "sleep", "10").Run()
+	fmt.Printf("context: %v, quick %v\n", err, time.Since(start) < 5*time.Second)
+
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Kill} {
+		cmd := exec.Command(self, "sleep")
+		out, err := cmd.StdoutPipe()
+		check(err)
+		check(cmd.Start())
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		check(cmd.Process.Signal(sig))
+		err = cmd.Wait()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		fmt.Printf("signal %v: %q err %v state %q exit %d signaled %v %v\n", sig, line, err,
+			cmd.ProcessState.String(), cmd.ProcessState.ExitCode(), ws.Signaled(), ws.Signal())
+	}
+	cmd := exec.Command("sh", "-c", "kill -INT $$")
+	err = cmd.Run()
+	fmt.Printf("sh killed itself: %v exit %d\n", err, cmd.ProcessState.ExitCode())
+}
+
+func groups(self string) {
+	cmd := exec.Command(self, "pgid")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.Output()
+	fmt.Printf("setpgid: %q %v\n", out, err)
+	cmd = exec.Command("sh", "-c", "test $(ps -o pgid= $$) = $$ && echo own group")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err = cmd.Output()
+	fmt.Printf("sh setpgid: %q %v\n", out, err)
+	// A group kill reaches every member: sh and its sleep.
+	cmd = exec.Command("sh", "-c", "sleep 10; echo not killed")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	check(cmd.Start())
+	time.Sleep(100 * time.Millisecond)
+	check(syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM))
+	fmt.Println("group kill:", cmd.Wait())
+}
+
+func extraFiles() {
+	r, w, err := os.Pipe()
+	check(err)
+	cmd := exec.Command("sh", "-c", "echo via fd 3 >&3")
+	cmd.ExtraFiles = []*os.File{w}
+	check(cmd.Start())
+	w.Close()
+	b, err := io.ReadAll(r)
+	fmt.Printf("extra files: %q %v wait %v\n", b, err, cmd.Wait())
+}
+
+func dirs(self string) {
+	dir, err := os.MkdirTemp("", "exec-dir")
+	check(err)
+	defer os.RemoveAll(dir)
+	check(os.WriteFile(filepath.Join(dir, "marker"), []byte("here"), 0o644))
+	cmd := exec.Command("sh", "-c", "cat marker; basename $(pwd)")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	fmt.Printf("sh dir: %q %v\n", strings.Replace(string(out), filepath.Base(dir), "DIR", 1), err)
+	cmd = exec.Command(self, "cwd")
+	cmd.Dir = dir
+	out, err = cmd.Output()
+	fmt.Printf("self dir: %q %v\n", strings.Replace(string(out), filepath.Base(dir), "DIR", 1), err)
+}
+
+func failures() {
+	dir, err := os.MkdirTemp("", "exec-fail")
+	check(err)
+	defer os.RemoveAll(dir)
+	plain := filepath.Join(dir, "plain")
+	check(os.WriteFile(plain, []byte("#!/bin/sh\necho no\n"), 0o644))
+	for _, c := range []*exec.Cmd{
+		exec.Command("/nonexistent/program"),
+		exec.Command(plain),
+		{Path: "/bin/sh", Args: []string{"sh", "-c", "true"}, Dir: "/nonexistent/dir"},
+		exec.Command("no-such-program-anywhere"),
+	} {
+		err := c.Run()
+		fmt.Println("start failure:", strings.ReplaceAll(fmt.Sprint(err), dir, "DIR"))
+	}
+}
+
+func concurrent(self string) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var results []string
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			out, err := exec.Command(self, "square", fmt.Sprint(i)).Output()
+			mu.Lock()
+			results = append(results, fmt.Sprintf("%02d^2=%s %v", i, strings.TrimSpace(string(out)), err))
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	sort.Strings(results)
+	fmt.Println("concurrent:", strings.Join(results, ", "))
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Println("FAILED:", err)
+		os.Exit(1)
+	}
+}
