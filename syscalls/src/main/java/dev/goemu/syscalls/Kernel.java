@@ -21,6 +21,7 @@ public final class Kernel {
     final AddressSpace memory;
     final Machine machine;
     final FdTable fds = new FdTable();
+    final Limits limits = new Limits(fds);
     final Scheduler scheduler;
     final SignalSyscalls signals;
     /** Host passthrough and blocking-fd waits, shared by the syscall families. */
@@ -142,7 +143,8 @@ public final class Kernel {
     }
 
     /** Handles syscall {@code nr} of the running task; returns its result, or {@link #BLOCKED}. */
-    public long syscall(Task task, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+    public long syscall(Task task, long rax, long a0, long a1, long a2, long a3, long a4, long a5) {
+        int nr = (int) rax; // Linux reads the number as an int: the high 32 bits of RAX are ignored
         SyscallTable.Entry e = table.get(nr);
         long[] args = this.args;
         args[0] = a0;
@@ -152,13 +154,13 @@ public final class Kernel {
         args[4] = a4;
         args[5] = a5;
         if (e == null) {
-            if (reportedUnimplemented.add(nr)) {
+            if (reportedUnimplemented.add((long) nr)) {
                 config.diagnostics().printf("goemu: unimplemented syscall %s (%d) answered ENOSYS%n", Sys.name(nr), nr);
             }
             if (strace != null) strace.unimplemented(task, nr, args);
             return -Errno.ENOSYS;
         }
-        long r = invoke(task, (int) nr, args);
+        long r = invoke(task, nr, args);
         if (r == BLOCKED) machine.stopAfterSyscall();
         if (strace != null) strace.call(task, e, args, r);
         return r;
