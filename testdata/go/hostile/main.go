@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 	"unsafe"
@@ -110,6 +111,7 @@ func main() {
 	memory(g)
 	fcntls(fd)
 	limits(dir)
+	truncatedMapping(dir)
 	divergences(g)
 	fmt.Println("done")
 }
@@ -342,6 +344,35 @@ func limits(dir string) {
 	probe("dup2-64", syscall.SYS_DUP2, 1, 64)
 	probe("fcntl-dupfd-64", syscall.SYS_FCNTL, 1, syscall.F_DUPFD, 64)
 	must("setrlimit", syscall.Setrlimit(syscall.RLIMIT_NOFILE, &nofile))
+}
+
+// truncatedMapping: a shared mapping of a file the program then shrinks: an access past the new end is SIGBUS
+// (here a recovered panic), and goemu must survive it (the host's SIGBUS would land inside the engine).
+func truncatedMapping(dir string) {
+	f, err := os.Create(filepath.Join(dir, "shrinking"))
+	must("create", err)
+	defer f.Close()
+	must("truncate", f.Truncate(2*page))
+	m, err := syscall.Mmap(int(f.Fd()), 0, 2*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	must("mmap", err)
+	m[page] = 1
+	must("truncate", f.Truncate(100))
+	m[50] = 2
+	fmt.Printf("truncate-first-page: %d\n", m[50])
+	fmt.Printf("truncate-second-page: %s\n", touch(m, page))
+	syscall.Munmap(m)
+}
+
+func touch(m []byte, i int) (result string) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if r := recover(); r != nil {
+			result = "fault (recovered)"
+		}
+	}()
+	m[i] = 3
+	return "no fault"
 }
 
 func divergences(g uintptr) {

@@ -88,6 +88,11 @@ public final class AddressSpace {
      * reservation of 200 GiB mapped eagerly took minutes to unmap; given chunk by chunk it costs what was touched.
      */
     private final TreeMap<Long, Long> engine = new TreeMap<>();
+    /** Which file each host MAP_SHARED mapping of a file shows, by host start address: for {@link #truncated}. */
+    private final TreeMap<Long, FileMapping> files = new TreeMap<>();
+
+    /** A host mapping [hostStart, hostStart+size) of the file (dev, ino) from offset. */
+    public record FileMapping(long hostStart, long size, long dev, long ino, long offset) {}
     private Region lastHit;
     private long brkStart, brk;
 
@@ -154,8 +159,13 @@ public final class AddressSpace {
      * now owns and unmaps) at exactly [addr, addr+size), replacing whatever was there. The CPU sees its first
      * {@code visible} bytes; the rest lies past the end of the file.
      */
-    public void mapShared(long addr, long size, int perms, MemorySegment host, Kind kind, int maxPerms, long visible) {
+    public void mapShared(long addr, long size, int perms, MemorySegment host, Kind kind, int maxPerms, long visible,
+                          FileMapping file) {
         unmap(addr, size);
+        if (file != null) { // the host reused no range of a live mapping: entries inside this one are stale
+            files.subMap(file.hostStart(), true, file.hostStart() + file.size(), false).clear();
+            files.put(file.hostStart(), file);
+        }
         if (visible > 0) {
             regions.put(addr, new Region(addr, addr + visible, perms, host.asSlice(0, visible), kind, maxPerms, false, null));
         }
@@ -347,6 +357,24 @@ public final class AddressSpace {
             }
         }
         return 0;
+    }
+
+    /**
+     * The file (dev, ino) is now {@code size} bytes long (the guest truncated it): pages of its shared mappings
+     * wholly past the new end are taken from the CPU, so the guest's next access there is SIGBUS as on Linux,
+     * not a host SIGBUS inside the engine, which would kill goemu. A file that grows again does not give them back.
+     */
+    public void truncated(long dev, long ino, long size) {
+        for (Region r : List.copyOf(regions.values())) {
+            if (r.kind != Kind.SHARED_FILE || r.pastEof) continue;
+            Map.Entry<Long, FileMapping> e = files.floorEntry(r.host.address());
+            if (e == null || e.getValue().dev() != dev || e.getValue().ino() != ino) continue;
+            long offset = e.getValue().offset() + (r.host.address() - e.getValue().hostStart()); // of r.start
+            long cut = Math.max(r.start, r.start + (pageUp(size) - offset));
+            if (cut >= r.end) continue;
+            replacePart(r, cut, r.end, new Region(cut, r.end, r.perms, r.host.asSlice(cut - r.start), r.kind, r.maxPerms, true, null));
+            engineUnmap(cut, r.end);
+        }
     }
 
     /** Whether addr lies in pages of a shared file mapping past the end of the file: an access there is SIGBUS. */

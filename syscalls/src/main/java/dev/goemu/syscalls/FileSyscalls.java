@@ -77,8 +77,8 @@ final class FileSyscalls {
         t.add(Sys.LCHOWN, "sdd", k.passthrough.handler());
         t.add(Sys.FCHOWNAT, "fsddx", k.passthrough.handler());
         t.add(Sys.UTIMENSAT, "fspx", k.passthrough.input(32));
-        t.add(Sys.TRUNCATE, "sd", k.passthrough.handler());
-        t.add(Sys.FTRUNCATE, "fd", k.passthrough.handler());
+        t.add(Sys.TRUNCATE, "sd", (task, a) -> truncated(k.passthrough.call(Sys.TRUNCATE, "sd", 0, a), Sys.STAT, a[0]));
+        t.add(Sys.FTRUNCATE, "fd", (task, a) -> truncated(k.passthrough.call(Sys.FTRUNCATE, "fd", 0, a), Sys.FSTAT, a[0]));
         t.add(Sys.FSYNC, "f", k.passthrough.handler());
         t.add(Sys.FDATASYNC, "f", k.passthrough.handler());
         t.add(Sys.FLOCK, "fx", k.passthrough.handler());
@@ -133,6 +133,30 @@ final class FileSyscalls {
             long r = Host.syscall(call.nr, h, iov.address(), entries >= 0 ? entries : count);
             for (AddressSpace.HostView v : views) v.copyBack();
             return r;
+        }
+    }
+
+    /**
+     * After a successful truncate: the guest's shared mappings of the file lose the pages past its new end
+     * ({@link AddressSpace#truncated}). {@code stat} (STAT of a guest path, FSTAT of a guest fd) finds the file.
+     */
+    private long truncated(long result, Sys stat, long file) {
+        if (result != 0) return result;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(STAT_SIZE, 8);
+            long target = stat == Sys.STAT ? k.passthrough.hostPath(arena, file) : k.fds.host((int) file);
+            long r = Host.syscall(stat.nr, target, st.address(), 0);
+            if (r == 0) k.memory.truncated(st.get(JAVA_LONG, 0), st.get(JAVA_LONG, 8), st.get(JAVA_LONG, 48));
+        }
+        return result;
+    }
+
+    /** (st_dev, st_ino) of a host fd's regular file, or null. */
+    static long[] identity(int hostFd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(STAT_SIZE, 8);
+            if (Host.syscall(Sys.FSTAT.nr, hostFd, st.address(), 0) < 0) return null;
+            return new long[] {st.get(JAVA_LONG, 0), st.get(JAVA_LONG, 8)};
         }
     }
 

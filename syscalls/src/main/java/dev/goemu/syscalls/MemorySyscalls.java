@@ -93,6 +93,7 @@ final class MemorySyscalls {
      */
     private long mapShared(long at, long size, int prot, int hostFd, long offset) {
         AddressSpace.Kind kind = AddressSpace.Kind.SHARED_ANON;
+        AddressSpace.FileMapping file = null;
         int maxPerms = PROT_MASK;
         long visible = size, host;
         if (hostFd < 0) {
@@ -112,10 +113,14 @@ final class MemorySyscalls {
             }
             kind = AddressSpace.Kind.SHARED_FILE;
             maxPerms = writable ? PROT_MASK : PROT_MASK & ~PROT_WRITE;
-            if (host >= 0) visible = visibleBytes(hostFd, offset, size);
+            if (host >= 0) {
+                visible = visibleBytes(hostFd, offset, size);
+                long[] id = FileSyscalls.identity(hostFd);
+                if (id != null) file = new AddressSpace.FileMapping(host, size, id[0], id[1], offset);
+            }
         }
         if (host < 0) return host;
-        k.memory.mapShared(at, size, prot, MemorySegment.ofAddress(host).reinterpret(size), kind, maxPerms, visible);
+        k.memory.mapShared(at, size, prot, MemorySegment.ofAddress(host).reinterpret(size), kind, maxPerms, visible, file);
         return at;
     }
 
