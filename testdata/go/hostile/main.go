@@ -210,7 +210,7 @@ func memory(g uintptr) {
 		probe("munmap-200GiB", syscall.SYS_MUNMAP, p, big)
 	}
 	fmt.Printf("huge-mappings-fast: %v\n", time.Since(start) < 5*time.Second)
-	probe("mmap-127TiB", syscall.SYS_MMAP, 0, 127<<40, 3, 0x4022, ^uintptr(0), 0)
+	probe("mmap-128TiB", syscall.SYS_MMAP, 0, 1<<47, 3, 0x4022, ^uintptr(0), 0)
 
 	// The binary's own pages come back from the file after MADV_DONTNEED, as Linux re-reads them.
 	d := (uintptr(unsafe.Pointer(&blob[0])) + page - 1) &^ (page - 1)
