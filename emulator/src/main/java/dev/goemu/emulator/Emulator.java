@@ -150,7 +150,10 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         // Time syscalls are answered in C, but --strace must see every syscall.
         cpu.onSyscallWithFastPath(this::onSyscall).setEnabled(options.strace() == null);
         cpu.onInvalidMemory((type, address, size, value) -> {
-            fault = memory.isPastEof(address) ? Fault.pastEndOfFile(address) : Fault.memory(type, address);
+            // The CPU gets guest memory on its first touch (AddressSpace.mapOnFault): then the access is retried.
+            if (Fault.unmapped(type) && memory.mapOnFault(address)) return true;
+            fault = memory.isPastEof(address) ? Fault.pastEndOfFile(address)
+                    : Fault.memory(type, address, memory.isMapped(address));
             return false;
         });
         cpu.onInterrupt(intno -> {
@@ -413,7 +416,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
 
     @Override
     public byte[] read(long address, int length) {
-        return memory.read(address, length);
+        return memory.peek(address, length);
     }
 
     @Override

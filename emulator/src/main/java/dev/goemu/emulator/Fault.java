@@ -9,7 +9,12 @@ record Fault(int signal, int code, long address, int trapno, String description)
     private static final int BUS_ADRERR = 2, SEGV_MAPERR = 1, SEGV_ACCERR = 2, FPE_INTDIV = 1, ILL_ILLOPN = 2, SI_KERNEL = 0x80;
     private static final int TRAP_DE = 0, TRAP_BP = 3, TRAP_UD = 6, TRAP_GP = 13, TRAP_PF = 14;
 
-    static Fault memory(int type, long address) {
+    static boolean unmapped(int type) {
+        return type == MemType.READ_UNMAPPED || type == MemType.WRITE_UNMAPPED || type == MemType.FETCH_UNMAPPED;
+    }
+
+    /** A bad access; mapped: the guest has a mapping there (PROT_NONE, or the wrong protections): SEGV_ACCERR. */
+    static Fault memory(int type, long address, boolean mapped) {
         String what = switch (type) {
             case MemType.READ_UNMAPPED -> "read of unmapped address";
             case MemType.WRITE_UNMAPPED -> "write to unmapped address";
@@ -19,8 +24,7 @@ record Fault(int signal, int code, long address, int trapno, String description)
             case MemType.FETCH_PROT -> "jump to non-executable address";
             default -> "bad access to address";
         };
-        boolean unmapped = type == MemType.READ_UNMAPPED || type == MemType.WRITE_UNMAPPED || type == MemType.FETCH_UNMAPPED;
-        return new Fault(SIGSEGV, unmapped ? SEGV_MAPERR : SEGV_ACCERR, address, TRAP_PF,
+        return new Fault(SIGSEGV, mapped ? SEGV_ACCERR : SEGV_MAPERR, address, TRAP_PF,
                 String.format("SIGSEGV (%s 0x%x)", what, address));
     }
 

@@ -28,7 +28,7 @@ final class ProcessImage {
     static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp) {
         for (LoadSegment s : elf.loadSegments(0)) {
             mem.mapFixed(s.start(), s.end() - s.start(), s.perms());
-            if (s.fileSize() > 0) mem.write(s.vaddr(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
+            if (s.fileSize() > 0) mem.load(s.vaddr(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
         }
         mem.initBreak(elf.programBreak(0));
         mem.mapFixed(STACK_TOP - STACK_SIZE, STACK_SIZE, 3);

@@ -3,6 +3,8 @@ package dev.goemu.syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Guest file descriptors: numbered like Linux (lowest free first), each naming a host fd that goemu opened on
@@ -10,11 +12,17 @@ import java.util.Arrays;
  */
 public final class FdTable {
     private static final int F_DUPFD = 0, F_GETFD = 1, F_GETFL = 3, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1, O_NONBLOCK = 0x800;
+    static final int F_OWNER_PID = 1;
     private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000;
 
+    /** Linux's default fs.nr_open: no RLIMIT_NOFILE reaches beyond it, so neither does the table. */
+    static final int MAX_FDS = 1 << 20;
     private int[] hostFds = new int[64];
+    private int limit = MAX_FDS;
     /** Whether an operation on the fd can block the host thread: not a regular file and not O_NONBLOCK. */
     private boolean[] mayBlock = new boolean[64];
+    /** F_SETOWN, F_SETOWN_EX and F_SETSIG of the fds that have them: the guest's state, never the host fd's. */
+    private final Map<Integer, Owner> owners = new HashMap<>();
     /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
     private boolean used;
 
@@ -99,23 +107,60 @@ public final class FdTable {
         return mayBlock[guestFd];
     }
 
-    /** Takes ownership of a new host fd (or passes an error through); returns the lowest free guest fd >= min. */
+    /**
+     * Takes ownership of a new host fd (or passes an error through); returns the lowest free guest fd >= min, or
+     * -EMFILE (closing the host fd) if none is free below the guest's RLIMIT_NOFILE.
+     */
     long install(long hostFd, int min) {
         if (hostFd < 0) return hostFd;
         int fd = min;
         while (fd < hostFds.length && hostFds[fd] >= 0) fd++;
+        if (fd >= limit) {
+            Host.syscall(Sys.CLOSE.nr, hostFd, 0, 0);
+            return -Errno.EMFILE;
+        }
         installAt(fd, (int) hostFd);
         return fd;
+    }
+
+    /** The guest's RLIMIT_NOFILE: guest fds are below it. */
+    int limit() {
+        return limit;
+    }
+
+    void setLimit(long nofile) {
+        limit = (int) Math.min(nofile, MAX_FDS);
     }
 
     long install(long hostFd) {
         return install(hostFd, 0);
     }
 
-    /** Installs two new host fds (int[2] at {@code pair}, from pipe2 or socketpair) and stores their guest numbers. */
+    /**
+     * Installs two new host fds (int[2] at {@code pair}, from pipe2 or socketpair) and stores their guest numbers;
+     * if the guest's int[2] is not writable, or no guest fd is free for them, they are closed again: -errno.
+     */
     long installPair(java.lang.foreign.MemorySegment pair, AddressSpace memory, long guestAddr) {
-        memory.writeInt(guestAddr, (int) install(pair.get(ValueLayout.JAVA_INT, 0)));
-        memory.writeInt(guestAddr + 4, (int) install(pair.get(ValueLayout.JAVA_INT, 4)));
+        int h0 = pair.get(ValueLayout.JAVA_INT, 0), h1 = pair.get(ValueLayout.JAVA_INT, 4);
+        try {
+            memory.write(guestAddr, new byte[8]);
+        } catch (GuestFault f) {
+            Host.syscall(Sys.CLOSE.nr, h0, 0, 0);
+            Host.syscall(Sys.CLOSE.nr, h1, 0, 0);
+            throw f;
+        }
+        long fd0 = install(h0);
+        if (fd0 < 0) {
+            Host.syscall(Sys.CLOSE.nr, h1, 0, 0);
+            return fd0;
+        }
+        long fd1 = install(h1);
+        if (fd1 < 0) {
+            close((int) fd0);
+            return fd1;
+        }
+        memory.writeInt(guestAddr, (int) fd0);
+        memory.writeInt(guestAddr + 4, (int) fd1);
         return 0;
     }
 
@@ -137,8 +182,23 @@ public final class FdTable {
         int h = host(guestFd);
         if (h < 0 || guestFd < 0) return -Errno.EBADF;
         hostFds[guestFd] = -1;
+        owners.remove(guestFd);
         // goemu's own stdin/stdout/stderr stay open: the guest only loses its name for them.
         return h <= 2 ? 0 : Host.syscall(Sys.CLOSE.nr, h, 0, 0);
+    }
+
+    /** Who would get SIGIO for an fd (type F_OWNER_TID/PID/PGRP and id) and which signal (0: SIGIO). */
+    record Owner(int type, int pid, int signal) {
+        static final Owner NONE = new Owner(0, 0, 0);
+        Owner withSignal(int sig) { return new Owner(type, pid, sig); }
+    }
+
+    Owner owner(int guestFd) {
+        return owners.getOrDefault(guestFd, Owner.NONE);
+    }
+
+    void setOwner(int guestFd, Owner o) {
+        owners.put(guestFd, o);
     }
 
     /** Re-reads the fd's kind and O_NONBLOCK flag (after open, fcntl or ioctl changed them). */

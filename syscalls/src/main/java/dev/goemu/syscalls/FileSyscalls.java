@@ -3,6 +3,8 @@ package dev.goemu.syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -12,8 +14,14 @@ import java.nio.charset.StandardCharsets;
  */
 final class FileSyscalls {
     private static final int STAT_SIZE = 144, STATX_SIZE = 256;
-    private static final int F_DUPFD = 0, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
-    private static final int O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2;
+    private static final int F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6,
+            F_SETLKW = 7, F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16,
+            F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_GETLEASE = 1025, F_DUPFD_QUERY = 1027,
+            F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034,
+            F_GET_RW_HINT = 1035, F_SET_RW_HINT = 1036;
+    private static final int F_OWNER_TID = 0, F_OWNER_PGRP = 2;
+    private static final int FLOCK_SIZE = 32;
+    private static final int O_CLOEXEC = 0x80000, O_ASYNC = 0x2000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2;
     private static final int AT_FDCWD = -100, S_IFMT = 0170000, S_IFIFO = 0010000;
 
     private final Kernel k;
@@ -41,8 +49,8 @@ final class FileSyscalls {
         t.add(Sys.ACCESS, "so", k.passthrough.handler());
         t.add(Sys.FACCESSAT, "fso", k.passthrough.handler());
         t.add(Sys.FACCESSAT2, "fsox", k.passthrough.handler());
-        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, a)));
-        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, a)));
+        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, new long[] {a[0], a[1], a[2], (int) a[3], 0, 0})));
+        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, new long[] {a[0], a[1], (int) a[2], 0, 0, 0})));
         t.add(Sys.GETDENTS64, "fBd", k.passthrough.handler());
         t.add(Sys.GETDENTS, "fBd", k.passthrough.handler());
         t.add(Sys.MKDIR, "so", k.passthrough.handler());
@@ -64,9 +72,9 @@ final class FileSyscalls {
         t.add(Sys.FCHOWN, "fdd", k.passthrough.handler());
         t.add(Sys.LCHOWN, "sdd", k.passthrough.handler());
         t.add(Sys.FCHOWNAT, "fsddx", k.passthrough.handler());
-        t.add(Sys.UTIMENSAT, "fspx", k.passthrough.struct(32));
-        t.add(Sys.TRUNCATE, "sd", k.passthrough.handler());
-        t.add(Sys.FTRUNCATE, "fd", k.passthrough.handler());
+        t.add(Sys.UTIMENSAT, "fspx", k.passthrough.input(32));
+        t.add(Sys.TRUNCATE, "sd", (task, a) -> truncated(k.passthrough.call(Sys.TRUNCATE, "sd", 0, a), Sys.STAT, a[0]));
+        t.add(Sys.FTRUNCATE, "fd", (task, a) -> truncated(k.passthrough.call(Sys.FTRUNCATE, "fd", 0, a), Sys.FSTAT, a[0]));
         t.add(Sys.FSYNC, "f", k.passthrough.handler());
         t.add(Sys.FDATASYNC, "f", k.passthrough.handler());
         t.add(Sys.FLOCK, "fx", k.passthrough.handler());
@@ -78,7 +86,7 @@ final class FileSyscalls {
         t.add(Sys.DUP, "f", (task, a) -> k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a)));
         t.add(Sys.DUP2, "ff", (task, a) -> dup3(a[0], a[1], 0));
         t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
-        t.partial(Sys.FCNTL, "fdx", "commands other than F_DUPFD*, F_SETFL and record locks reach the host fd untranslated", this::fcntl);
+        t.partial(Sys.FCNTL, "fdx", "O_ASYNC, F_SETLEASE and F_NOTIFY EINVAL (they would signal goemu); the owner (F_SETOWN*) and F_SETSIG are kept per fd, not per open file, and signal nothing", this::fcntl);
         t.partial(Sys.IOCTL, "fxx", "terminal attributes and size, process group, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; others ENOTTY", this::ioctl);
         // Data moved by the host between two fds; each side that could block waits for readiness first.
         t.add(Sys.SENDFILE, "ffpd", k.blocking.copy(1, 0, k.passthrough.struct(8)));
@@ -152,56 +160,138 @@ final class FileSyscalls {
         return k.fds.install(k.passthrough.call(Sys.OPENAT2, "fsbd", 0, a));
     }
 
-    /** readv/writev: the iovec array holds guest pointers, so it is rebuilt with host ones. */
+    /**
+     * readv/writev: the iovec array holds guest pointers, so it is rebuilt with host ones, checked as Linux's
+     * import_iovec does (at most UIO_MAXIOV entries, no negative length, MAX_RW_COUNT in all); the list ends where
+     * the guest's accessible memory does, for Linux's short count.
+     */
     private long vectored(Sys call, long[] a, boolean intoGuest) {
         int h = k.fds.host((int) a[0]);
+        if (h < 0) return h;
+        if (a[2] < 0 || a[2] > Iovecs.UIO_MAXIOV) return -Errno.EINVAL;
         int count = (int) a[2];
-        if (count < 0 || count > Iovecs.UIO_MAXIOV) return -Errno.EINVAL;
         try (Arena arena = Arena.ofConfined()) {
-            Iovecs iov = Iovecs.of(k.memory, a[1], count, arena);
+            Iovecs iov = Iovecs.of(k.memory, a[1], count, intoGuest ? AddressSpace.WRITE : AddressSpace.READ, arena);
             if (iov == null) return -Errno.EINVAL;
-            long r = Host.syscall(call.nr, h, iov.array.address(), count);
-            if (intoGuest) iov.copyBack();
+            long r = Host.syscall(call.nr, h, iov.array.address(), iov.count);
+            iov.copyBack();
             return r;
+        }
+    }
+
+    /**
+     * After a successful truncate: the guest's shared mappings of the file lose the pages past its new end
+     * ({@link AddressSpace#truncated}). {@code stat} (STAT of a guest path, FSTAT of a guest fd) finds the file.
+     */
+    private long truncated(long result, Sys stat, long file) {
+        if (result != 0) return result;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(STAT_SIZE, 8);
+            long target = stat == Sys.STAT ? k.passthrough.hostPath(arena, file, true) : k.fds.host((int) file);
+            long r = Host.syscall(stat.nr, target, st.address(), 0);
+            if (r == 0) k.memory.truncated(st.get(JAVA_LONG, 0), st.get(JAVA_LONG, 8), st.get(JAVA_LONG, 48));
+        }
+        return result;
+    }
+
+    /** (st_dev, st_ino) of a host fd's regular file, or null. */
+    static long[] identity(int hostFd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(STAT_SIZE, 8);
+            if (Host.syscall(Sys.FSTAT.nr, hostFd, st.address(), 0) < 0) return null;
+            return new long[] {st.get(JAVA_LONG, 0), st.get(JAVA_LONG, 8)};
         }
     }
 
     /** readlink of /proc/self/exe names the guest binary, like on Linux; other links are the host's. */
     private long readlink(long pathAddr, long buf, long size, java.util.function.LongSupplier host) {
+        if ((int) size <= 0) return -Errno.EINVAL; // bufsiz is an int
         if (!k.memory.readCString(pathAddr, 4096).equals("/proc/self/exe")) return host.getAsLong();
         byte[] exe = k.config.exePath().getBytes(StandardCharsets.UTF_8);
-        int n = (int) Math.min(exe.length, size);
+        int n = Math.min(exe.length, (int) size);
         k.memory.write(buf, java.util.Arrays.copyOf(exe, n));
         return n;
     }
 
     private long dup3(long oldFd, long newFd, long flags) {
+        if ((flags & ~O_CLOEXEC) != 0) return -Errno.EINVAL;
         int h = k.fds.host((int) oldFd);
-        if (h < 0 || newFd < 0 || newFd > 65535) return -Errno.EBADF;
+        if (h < 0 || (newFd & 0xffffffffL) >= k.fds.limit()) return -Errno.EBADF; // the fd is an unsigned int
         if (oldFd == newFd) return newFd;
         long copy = Host.syscall(Sys.DUP.nr, h, 0, 0);
         if (copy < 0) return copy;
-        if ((flags & O_CLOEXEC) != 0) Host.syscall(Sys.FCNTL.nr, copy, 2, 1);
+        if ((flags & O_CLOEXEC) != 0) Host.syscall(Sys.FCNTL.nr, copy, F_SETFD, 1);
         k.fds.installAt((int) newFd, (int) copy);
         return newFd;
     }
 
+    /**
+     * fcntl, command by command: the host fd only ever gets a command whose argument goemu translated or checked.
+     * Nothing may make the host kernel signal goemu's process (which is the guest's pid): O_ASYNC, leases and
+     * dnotify are refused; the owner and F_SETSIG are kept as the guest's state.
+     */
     private long fcntl(Task task, long[] a) {
         int fd = (int) a[0], cmd = (int) a[1];
         int h = k.fds.host(fd);
         if (h < 0) return h;
+        long arg = a[2];
         return switch (cmd) {
             case F_DUPFD, F_DUPFD_CLOEXEC -> {
-                long copy = Host.syscall(Sys.FCNTL.nr, h, cmd, 0);
-                yield k.fds.install(copy, (int) Math.max(0, a[2]));
+                long from = arg & 0xffffffffL;
+                if (from >= k.fds.limit()) yield -Errno.EINVAL;
+                yield k.fds.install(Host.syscall(Sys.FCNTL.nr, h, cmd, 0), (int) from);
             }
-            case 5, 6, 7, 36, 37, 38 -> k.passthrough.call(Sys.FCNTL, "fxp", 32, a); // record locks take a struct flock
-            default -> {
-                long r = Host.syscall(Sys.FCNTL.nr, h, cmd, a[2]);
-                if (cmd == F_SETFL && r >= 0) k.fds.refresh(fd);
+            case F_GETFD, F_GETFL, F_GETLEASE, F_GETPIPE_SZ, F_GET_SEALS -> Host.syscall(Sys.FCNTL.nr, h, cmd, 0);
+            case F_SETFD, F_SETPIPE_SZ, F_ADD_SEALS -> Host.syscall(Sys.FCNTL.nr, h, cmd, (int) arg);
+            case F_SETFL -> {
+                if ((arg & O_ASYNC) != 0) yield -Errno.EINVAL;
+                long r = Host.syscall(Sys.FCNTL.nr, h, cmd, (int) arg);
+                if (r >= 0) k.fds.refresh(fd);
                 yield r;
             }
+            case F_GETLK, F_OFD_GETLK -> k.passthrough.call(Sys.FCNTL, "fxp", FLOCK_SIZE, a);
+            case F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW ->
+                    k.passthrough.call(Sys.FCNTL, "fxp", FLOCK_SIZE, AddressSpace.READ, a);
+            case F_GET_RW_HINT -> k.passthrough.call(Sys.FCNTL, "fxp", 8, a);
+            case F_SET_RW_HINT -> k.passthrough.call(Sys.FCNTL, "fxp", 8, AddressSpace.READ, a);
+            case F_DUPFD_QUERY -> {
+                int other = k.fds.host((int) arg);
+                yield other < 0 ? other : Host.syscall(Sys.FCNTL.nr, h, cmd, other);
+            }
+            case F_SETOWN -> setOwner(fd, (int) arg < 0 ? F_OWNER_PGRP : FdTable.F_OWNER_PID, Math.abs((int) arg));
+            case F_GETOWN -> {
+                FdTable.Owner o = k.fds.owner(fd);
+                yield o.type() == F_OWNER_PGRP ? -o.pid() : o.pid();
+            }
+            case F_SETOWN_EX -> {
+                int type = k.memory.readInt(arg), pid = k.memory.readInt(arg + 4);
+                yield type < F_OWNER_TID || type > F_OWNER_PGRP ? -Errno.EINVAL : setOwner(fd, type, pid);
+            }
+            case F_GETOWN_EX -> {
+                FdTable.Owner o = k.fds.owner(fd);
+                k.memory.writeInt(arg, o.type());
+                k.memory.writeInt(arg + 4, o.pid());
+                yield 0;
+            }
+            case F_SETSIG -> {
+                if (arg < 0 || arg > SignalSyscalls.NSIG) yield -Errno.EINVAL;
+                k.fds.setOwner(fd, k.fds.owner(fd).withSignal((int) arg));
+                yield 0;
+            }
+            case F_GETSIG -> k.fds.owner(fd).signal();
+            default -> -Errno.EINVAL; // F_SETLEASE, F_NOTIFY, and what goemu does not know
         };
+    }
+
+    /** F_SETOWN, F_SETOWN_EX: the target must exist, as Linux checks (ESRCH); it is only remembered. */
+    private long setOwner(int fd, int type, int pid) {
+        if (pid != 0) {
+            long target = type == F_OWNER_PGRP ? -(long) pid : pid;
+            long r = Host.syscall(Sys.KILL.nr, target, 0, 0);
+            if (r == -Errno.ESRCH) return r;
+        }
+        k.fds.setOwner(fd, new FdTable.Owner(type, pid, k.fds.owner(fd).signal()));
+        return 0;
     }
 
     private long ioctl(Task task, long[] a) {
@@ -216,7 +306,8 @@ final class FileSyscalls {
             default -> -1;
         };
         if (size < 0) return -Errno.ENOTTY;
-        long r = k.passthrough.call(Sys.IOCTL, size == 0 ? "fx" : "fxp", size, a);
+        boolean fillsIn = req == 0x5401 || req == 0x5413 || req == 0x540f || req == 0x541b; // the others only read
+        long r = k.passthrough.call(Sys.IOCTL, size == 0 ? "fx" : "fxp", size, fillsIn ? AddressSpace.WRITE : AddressSpace.READ, a);
         if (req == 0x5421 && r >= 0) k.fds.refresh(fd);
         return r;
     }

@@ -47,12 +47,27 @@ public final class Host {
         return syscall(nr, a0, a1, a2, 0, 0, 0);
     }
 
-    /** Host memory for guest pages: lazily committed, so large PROT_NONE reservations cost nothing. */
+    /**
+     * Host memory for guest pages: lazily committed, so large PROT_NONE reservations cost nothing; null if the host
+     * has no address space left (the guest's mmap answers ENOMEM, as Go's runtime expects).
+     */
     public static MemorySegment allocatePages(long size) {
         final int protRw = 3, mapPrivateAnonNoreserve = 0x02 | 0x20 | 0x4000;
         long addr = syscall(Sys.MMAP.nr, 0, size, protRw, mapPrivateAnonNoreserve, -1, 0);
-        if (addr < 0 && addr > -4096) throw new OutOfMemoryError("host mmap of " + size + " bytes: " + Errno.name((int) -addr));
-        return MemorySegment.ofAddress(addr).reinterpret(size);
+        return addr < 0 && addr > -4096 ? null : MemorySegment.ofAddress(addr).reinterpret(size);
+    }
+
+    /**
+     * Whether the host would commit {@code size} bytes of private writable memory now: goemu maps guest memory
+     * MAP_NORESERVE, so it asks the host's overcommit policy with a throw-away mapping of that size, which a
+     * native mmap without MAP_NORESERVE would meet (Go's runtime then says "fatal error: out of memory").
+     */
+    public static boolean canCommit(long size) {
+        final int protRw = 3, mapPrivateAnon = 0x02 | 0x20;
+        long addr = syscall(Sys.MMAP.nr, 0, size, protRw, mapPrivateAnon, -1, 0);
+        if (addr < 0 && addr > -4096) return false;
+        freePages(addr, size);
+        return true;
     }
 
     public static void freePages(long hostAddr, long size) {

@@ -32,15 +32,17 @@ public final class Kernel {
 
     /**
      * What a new image starts with besides its memory: its process, its fd table (taken over), the signal
-     * dispositions it inherits (caught ones reset to default when {@code exec}), and its first thread's mask.
+     * dispositions it inherits (caught ones reset to default when {@code exec}), the resource limits it inherits
+     * (null: the host's), and its first thread's mask.
      */
-    public record Start(GuestProcess process, FdTable fds, SignalSyscalls signals, boolean exec, long signalMask) {}
+    public record Start(GuestProcess process, FdTable fds, SignalSyscalls signals, Limits limits, boolean exec, long signalMask) {}
 
     final Config config;
     final AddressSpace memory;
     final Machine machine;
     final FdTable fds;
     final GuestProcess process;
+    final Limits limits;
     final Scheduler scheduler;
     final SignalSyscalls signals;
     final ChildSyscalls children;
@@ -79,8 +81,8 @@ public final class Kernel {
     /** The root guest: the JVM's pid, group and session, goemu's stdin, stdout and stderr. */
     public Kernel(Config config, AddressSpace memory, Machine machine) {
         this(config, memory, machine, new Start(Processes.JVM.root((int) ProcessHandle.current().pid(),
-                (int) Host.syscall(121, 0, 0, 0), (int) Host.syscall(124, 0, 0, 0), System.getProperty("user.dir")),
-                FdTable.standard(), null, false, 0));
+                (int) Host.syscall(Sys.GETPGID.nr, 0, 0, 0), (int) Host.syscall(Sys.GETSID.nr, 0, 0, 0), System.getProperty("user.dir")),
+                FdTable.standard(), null, null, false, 0));
     }
 
     public Kernel(Config config, AddressSpace memory, Machine machine, Start start) {
@@ -88,6 +90,7 @@ public final class Kernel {
         this.process = start.process();
         this.pid = process.pid;
         this.fds = start.fds();
+        this.limits = new Limits(fds, start.limits());
         this.firstMask = start.signalMask();
         this.memory = memory;
         this.machine = machine;
@@ -248,7 +251,7 @@ public final class Kernel {
     /** clone(CLONE_VM|CLONE_VFORK) by {@code caller}: the CPU layer runs the child, then asks {@link #vforkDone}. */
     long vfork(Task caller, long flags, long stack, long parentTid) {
         GuestProcess child = process.table.child(process, (int) (flags & 0xff));
-        Kernel k = new Kernel(config, memory, machine, new Start(child, fds.copy(), signals, false, caller.signalMask));
+        Kernel k = new Kernel(config, memory, machine, new Start(child, fds.copy(), signals, limits, false, caller.signalMask));
         k.createMainTask();
         vforkChild = new VforkChild(k, stack, flags, parentTid);
         machine.stopAfterSyscall();
@@ -278,7 +281,7 @@ public final class Kernel {
 
     /** What an image execve starts in this process inherits; {@code caller}'s mask is its first thread's. */
     public Start execStart(Task caller) {
-        return new Start(process, fds, signals, true, caller.signalMask);
+        return new Start(process, fds, signals, limits, true, caller.signalMask);
     }
 
     /** execve succeeded with an emulated image: close-on-exec fds go, this image is over, {@code next} runs. */
@@ -307,7 +310,8 @@ public final class Kernel {
     }
 
     /** Handles syscall {@code nr} of the running task; returns its result, or {@link #BLOCKED}. */
-    public long syscall(Task task, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+    public long syscall(Task task, long rax, long a0, long a1, long a2, long a3, long a4, long a5) {
+        int nr = (int) rax; // Linux reads the number as an int: the high 32 bits of RAX are ignored
         SyscallTable.Entry e = table.get(nr);
         long[] args = this.args;
         args[0] = a0;
@@ -317,13 +321,13 @@ public final class Kernel {
         args[4] = a4;
         args[5] = a5;
         if (e == null) {
-            if (reportedUnimplemented.add(nr)) {
+            if (reportedUnimplemented.add((long) nr)) {
                 config.diagnostics().printf("goemu: unimplemented syscall %s (%d) answered ENOSYS%n", Sys.name(nr), nr);
             }
             if (strace != null) strace.unimplemented(task, nr, args);
             return -Errno.ENOSYS;
         }
-        long r = invoke(task, (int) nr, args);
+        long r = invoke(task, nr, args);
         if (r == BLOCKED) machine.stopAfterSyscall();
         if (strace != null) strace.call(task, e, args, r);
         return r;

@@ -65,20 +65,24 @@ final class MemorySyscalls {
         }
         prot &= PROT_MASK;
         if (type != MAP_PRIVATE) return mapShared(at, size, prot, hostFd, offset);
+        // Linux accounts private writable memory unless MAP_NORESERVE; goemu's is always lazily committed.
+        if ((prot & PROT_WRITE) != 0 && (flags & MAP_NORESERVE) == 0 && !Host.canCommit(size)) return -Errno.ENOMEM;
         if (hostFd < 0) {
-            mem.mapFixed(at, size, prot);
-            return at;
+            long r = mem.mapFixed(at, size, prot);
+            return r < 0 ? r : at;
         }
-        // A private file mapping is a copy of the file, read in now.
-        mem.mapFixed(at, size, prot, AddressSpace.Kind.PRIVATE_FILE);
-        try (Arena arena = Arena.ofConfined()) {
-            AddressSpace.HostView v = mem.view(at, len, arena);
-            long r = Host.syscall(Sys.PREAD64.nr, hostFd, v.address(), len, offset, 0, 0);
-            v.copyBack();
+        // A private file mapping is a copy of the file, read in now (by goemu: the pages may be read-only).
+        long r = mem.mapFixed(at, size, prot, AddressSpace.Kind.PRIVATE_FILE);
+        if (r < 0) return r;
+        long done = 0;
+        for (MemorySegment piece : mem.hostPieces(at, len)) {
+            r = Host.syscall(Sys.PREAD64.nr, hostFd, piece.address(), piece.byteSize(), offset + done, 0, 0);
             if (r < 0) {
                 mem.unmap(at, size);
                 return r;
             }
+            done += piece.byteSize();
+            if (r < piece.byteSize()) break; // the end of the file: the rest stays zero
         }
         return at;
     }
@@ -89,6 +93,7 @@ final class MemorySyscalls {
      */
     private long mapShared(long at, long size, int prot, int hostFd, long offset) {
         AddressSpace.Kind kind = AddressSpace.Kind.SHARED_ANON;
+        AddressSpace.FileMapping file = null;
         int maxPerms = PROT_MASK;
         long visible = size, host;
         if (hostFd < 0) {
@@ -108,10 +113,14 @@ final class MemorySyscalls {
             }
             kind = AddressSpace.Kind.SHARED_FILE;
             maxPerms = writable ? PROT_MASK : PROT_MASK & ~PROT_WRITE;
-            if (host >= 0) visible = visibleBytes(hostFd, offset, size);
+            if (host >= 0) {
+                visible = visibleBytes(hostFd, offset, size);
+                long[] id = FileSyscalls.identity(hostFd);
+                if (id != null) file = new AddressSpace.FileMapping(host, size, id[0], id[1], offset);
+            }
         }
         if (host < 0) return host;
-        k.memory.mapShared(at, size, prot, MemorySegment.ofAddress(host).reinterpret(size), kind, maxPerms, visible);
+        k.memory.mapShared(at, size, prot, MemorySegment.ofAddress(host).reinterpret(size), kind, maxPerms, visible, file);
         return at;
     }
 
@@ -132,7 +141,7 @@ final class MemorySyscalls {
     }
 
     private long munmap(long addr, long len) {
-        if ((addr & (PAGE - 1)) != 0 || len == 0) return -Errno.EINVAL;
+        if ((addr & (PAGE - 1)) != 0 || len == 0 || !AddressSpace.accessOk(addr, len)) return -Errno.EINVAL;
         k.memory.unmap(addr, pageUp(len));
         return 0;
     }
@@ -140,12 +149,14 @@ final class MemorySyscalls {
     private long mprotect(long addr, long len, int prot) {
         if ((addr & (PAGE - 1)) != 0) return -Errno.EINVAL;
         if (len == 0) return 0;
+        if (!AddressSpace.accessOk(addr, pageUp(len)) || pageUp(len) == 0) return -Errno.ENOMEM;
         return k.memory.protect(addr, pageUp(len), prot & PROT_MASK);
     }
 
     private long madvise(long addr, long len, int advice) {
         if ((addr & (PAGE - 1)) != 0) return -Errno.EINVAL;
         if (len == 0) return 0;
+        if (!AddressSpace.accessOk(addr, pageUp(len)) || pageUp(len) == 0) return -Errno.ENOMEM;
         if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE) {
             return k.memory.discard(addr, pageUp(len), advice);
         }
@@ -156,12 +167,14 @@ final class MemorySyscalls {
         if ((addr & (PAGE - 1)) != 0 || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0
                 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC)) return -Errno.EINVAL;
         if (len == 0) return 0;
+        if (!AddressSpace.accessOk(addr, pageUp(len)) || pageUp(len) == 0) return -Errno.ENOMEM;
         return k.memory.sync(addr, pageUp(len), flags);
     }
 
     private long mincore(long addr, long len, long vec) {
         if ((addr & (PAGE - 1)) != 0) return -Errno.EINVAL;
         if (len == 0) return 0;
+        if (!AddressSpace.accessOk(addr, pageUp(len)) || pageUp(len) == 0) return -Errno.ENOMEM;
         return k.memory.residency(addr, pageUp(len), vec);
     }
 }

@@ -47,28 +47,29 @@ final class Messages {
     /** The host copy of a guest msghdr: name and iovecs point at guest memory (or bounce buffers), control unset. */
     private record Header(MemorySegment host, AddressSpace.HostView name, Iovecs iov, long control, long controlLen) {}
 
-    private Header header(long msg, Arena arena) throws Refused {
+    /** {@code access}: READ for a message sent (its buffers are read), WRITE for one received. */
+    private Header header(long msg, int access, Arena arena) throws Refused {
         long name = k.memory.readLong(msg + NAME);
         int nameLen = k.memory.readInt(msg + NAMELEN);
         long iov = k.memory.readLong(msg + IOV), iovLen = k.memory.readLong(msg + IOVLEN);
         if (nameLen < 0) throw new Refused(Errno.EINVAL);
         if (iovLen < 0 || iovLen > Iovecs.UIO_MAXIOV) throw new Refused(Errno.EMSGSIZE);
         nameLen = name == 0 ? 0 : Math.min(nameLen, SOCKADDR_STORAGE);
-        AddressSpace.HostView nameView = k.memory.view(nameLen == 0 ? 0 : name, nameLen, arena);
-        Iovecs iovecs = Iovecs.of(k.memory, iov, (int) iovLen, arena);
+        AddressSpace.HostView nameView = k.memory.view(nameLen == 0 ? 0 : name, nameLen, access, arena);
+        Iovecs iovecs = Iovecs.of(k.memory, iov, (int) iovLen, access, arena);
         if (iovecs == null) throw new Refused(Errno.EINVAL);
         MemorySegment h = arena.allocate(MSGHDR_SIZE, 8);
         h.set(JAVA_LONG, NAME, nameView.address());
         h.set(JAVA_INT, NAMELEN, nameLen);
         h.set(JAVA_LONG, IOV, iovecs.array.address());
-        h.set(JAVA_LONG, IOVLEN, iovLen);
+        h.set(JAVA_LONG, IOVLEN, iovecs.count);
         return new Header(h, nameView, iovecs, k.memory.readLong(msg + CONTROL), k.memory.readLong(msg + CONTROLLEN));
     }
 
     /** sendmsg on host fd {@code fd} of the guest msghdr at {@code msg}. */
     long send(int fd, long msg, long flags) {
         try (Arena arena = Arena.ofConfined()) {
-            Header m = header(msg, arena);
+            Header m = header(msg, AddressSpace.READ, arena);
             if (m.controlLen != 0) {
                 if (m.controlLen < 0 || m.controlLen > SEND_CONTROL_MAX) return -Errno.ENOBUFS;
                 MemorySegment ctl = arena.allocate(m.controlLen, 8);
@@ -87,7 +88,7 @@ final class Messages {
     /** recvmsg on host fd {@code fd} into the guest msghdr at {@code msg}. */
     long receive(int fd, long msg, long flags) {
         try (Arena arena = Arena.ofConfined()) {
-            Header m = header(msg, arena);
+            Header m = header(msg, AddressSpace.WRITE, arena);
             long room = m.control == 0 ? 0 : m.controlLen < 0 || m.controlLen > RECV_CONTROL_MAX ? RECV_CONTROL_MAX : m.controlLen;
             MemorySegment ctl = arena.allocate(Math.max(room, 1), 8);
             if (room > 0) {

@@ -23,6 +23,7 @@ final class PollSyscalls {
     private static final int POLLFD_SIZE = 8;
     private static final short POLLNVAL = 0x20;
     private static final int EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0x80000, RLIMIT_NOFILE = 7;
+    private static final int EP_MAX_EVENTS = Integer.MAX_VALUE / EPOLL_EVENT_SIZE;
 
     private final Kernel k;
 
@@ -33,7 +34,7 @@ final class PollSyscalls {
     void register(SyscallTable t) {
         t.add(Sys.EPOLL_CREATE1, "x", k.passthrough.fd());
         t.add(Sys.EPOLL_CREATE, "d", k.passthrough.fd());
-        t.add(Sys.EPOLL_CTL, "fdfp", k.passthrough.struct(EPOLL_EVENT_SIZE));
+        t.add(Sys.EPOLL_CTL, "fdfp", k.passthrough.input(EPOLL_EVENT_SIZE));
         t.add(Sys.EPOLL_PWAIT, "fxddxd", (task, a) -> epollWait(task, a));
         t.add(Sys.EPOLL_WAIT, "fxdd", (task, a) -> epollWait(task, a));
         t.add(Sys.EVENTFD2, "dx", k.passthrough.fd());
@@ -131,12 +132,22 @@ final class PollSyscalls {
         int ep = k.fds.host((int) a[0]);
         if (ep < 0) return ep;
         int max = (int) a[2], timeoutMs = (int) a[3];
-        if (max <= 0) return -Errno.EINVAL;
+        if (max <= 0 || max > EP_MAX_EVENTS) return -Errno.EINVAL;
+        long len = (long) max * EPOLL_EVENT_SIZE;
+        if (!AddressSpace.accessOk(a[1], len)) return -Errno.EFAULT;
         long r;
         try (Arena arena = Arena.ofConfined()) {
-            AddressSpace.HostView v = k.memory.view(a[1], (long) max * EPOLL_EVENT_SIZE, arena);
-            r = Host.syscall(Sys.EPOLL_PWAIT.nr, ep, v.address(), max, 0, 0, 8);
-            v.copyBack();
+            // The host fills in at most as many events as the guest's writable memory holds. Like Linux, a buffer
+            // that cannot take any is an error (EFAULT) only once there is an event to store.
+            AddressSpace.HostView v = null;
+            try {
+                v = k.memory.view(a[1], len, AddressSpace.WRITE, arena);
+            } catch (GuestFault f) {
+                if (Host.syscall(Sys.EPOLL_PWAIT.nr, ep, arena.allocate(EPOLL_EVENT_SIZE).address(), 1, 0, 0, 8) > 0) throw f;
+            }
+            if (v != null && v.len() < EPOLL_EVENT_SIZE) return -Errno.EFAULT;
+            r = v == null ? 0 : Host.syscall(Sys.EPOLL_PWAIT.nr, ep, v.address(), v.len() / EPOLL_EVENT_SIZE, 0, 0, 8);
+            if (v != null) v.copyBack();
         }
         if (r != 0 || timeoutMs == 0) return r;
         long deadline = timeoutMs < 0 ? Wait.NO_DEADLINE : Wait.after(timeoutMs * 1_000_000L);

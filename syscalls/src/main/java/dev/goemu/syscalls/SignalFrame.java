@@ -16,7 +16,7 @@ final class SignalFrame {
 
     /** Why a signal was sent: the siginfo fields goemu fills in. */
     record Info(int signo, int code, int pid, int uid, long addr, int trapno) {
-        static final int SI_USER = 0, SI_TKILL = -6;
+        static final int SI_USER = 0, SI_TKILL = -6, SI_KERNEL = 0x80;
     }
 
     private SignalFrame() {}

@@ -167,9 +167,26 @@ final class SignalSyscalls {
                 k.killProcess(sig);
                 return;
             }
-            enterHandler(t, sig, act, info);
-            return;
+            try {
+                enterHandler(t, sig, act, info);
+                return;
+            } catch (GuestFault f) {
+                // The frame does not fit where it must go (a bad sigaltstack): Linux's force_sigsegv. SIGSEGV
+                // itself failing falls back to its default action, so this ends at the latest on the next turn.
+                if (sig == SIGSEGV) actions[SIGSEGV] = Action.DEFAULT;
+                forceSegv(t);
+            }
         }
+    }
+
+    /** Linux's force_sig(SIGSEGV) (si_code SI_KERNEL): taken even if blocked or ignored, by default action then. */
+    private void forceSegv(Task t) {
+        if (actions[SIGSEGV].handler == SIG_IGN || (t.signalMask & bit(SIGSEGV)) != 0) {
+            actions[SIGSEGV] = Action.DEFAULT;
+            t.signalMask &= ~bit(SIGSEGV);
+        }
+        t.pendingSignals |= bit(SIGSEGV);
+        t.pendingInfo[SIGSEGV] = new SignalFrame.Info(SIGSEGV, SignalFrame.Info.SI_KERNEL, 0, 0, 0, 0);
     }
 
     private void enterHandler(Task t, int sig, Action act, SignalFrame.Info info) {
@@ -208,8 +225,18 @@ final class SignalSyscalls {
     private long sigreturn(Task t) {
         Registers current = k.machine.registers();
         long uc = current.get(Registers.RSP);
-        Registers restored = SignalFrame.restore(k.memory, uc, current);
-        t.signalMask = SignalFrame.savedMask(k.memory, uc) & ~UNBLOCKABLE;
+        Registers restored;
+        long mask;
+        try {
+            restored = SignalFrame.restore(k.memory, uc, current.copy());
+            mask = SignalFrame.savedMask(k.memory, uc);
+        } catch (GuestFault f) {
+            // No readable frame: Linux kills with SIGSEGV rather than return into a caller that has none.
+            forceSegv(t);
+            k.machine.stopAfterSyscall();
+            return -Errno.EFAULT;
+        }
+        t.signalMask = mask & ~UNBLOCKABLE;
         k.machine.setRegisters(restored);
         k.machine.stopAfterSyscall(); // signals unblocked by the restored mask are delivered now
         return restored.get(Registers.RAX);

@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /**
  * Sockets: host sockets behind guest fds; blocking ones wait for readiness like other fds (a call with
  * MSG_DONTWAIT does not wait). sendmsg/recvmsg translate their msghdr in {@link Messages}.
@@ -57,7 +59,9 @@ final class SocketSyscalls {
 
     /**
      * Calls whose argument {@code i} is a buffer and {@code i+1} points at its length (a socklen_t, in and out);
-     * {@code data}, if not -1, is the index of a data buffer whose length is the next argument (recvfrom).
+     * {@code data}, if not -1, is the index of a data buffer whose length is the next argument (recvfrom). The host
+     * gets its own socklen_t, no larger than the guest memory behind the buffer, and the guest gets back what the
+     * host stored there (the full length, as Linux reports it).
      */
     private long withLength(Sys call, long[] a, int i, int data) {
         int fd = k.fds.host((int) a[0]);
@@ -66,18 +70,28 @@ final class SocketSyscalls {
             long[] h = a.clone();
             h[0] = fd;
             List<AddressSpace.HostView> views = new ArrayList<>();
+            MemorySegment hostLen = null;
             if (a[i + 1] != 0) {
-                views.add(k.memory.view(a[i], k.memory.readInt(a[i + 1]) & 0xffffffffL, arena));
-                views.add(k.memory.view(a[i + 1], 4, arena));
-                h[i] = views.get(0).address();
-                h[i + 1] = views.get(1).address();
+                int len = k.memory.readInt(a[i + 1]);
+                if (len < 0) return -Errno.EINVAL;
+                AddressSpace.HostView v = k.memory.view(a[i], len, AddressSpace.WRITE, arena);
+                views.add(v);
+                hostLen = arena.allocate(4, 4);
+                hostLen.set(JAVA_INT, 0, (int) v.len());
+                h[i] = v.address();
+                h[i + 1] = hostLen.address();
             }
             if (data >= 0) {
-                views.add(k.memory.view(a[data], a[data + 1], arena));
-                h[data] = views.getLast().address();
+                if (!AddressSpace.accessOk(a[data], a[data + 1])) return -Errno.EFAULT;
+                AddressSpace.HostView v = k.memory.view(a[data], Math.min(a[data + 1], Passthrough.MAX_RW_COUNT),
+                        AddressSpace.WRITE, arena);
+                views.add(v);
+                h[data] = v.address();
+                h[data + 1] = v.len();
             }
             long r = Host.syscall(call.nr, h[0], h[1], h[2], h[3], h[4], h[5]);
             for (AddressSpace.HostView v : views) v.copyBack();
+            if (hostLen != null && r >= 0) k.memory.writeInt(a[i + 1], hostLen.get(JAVA_INT, 0));
             return r;
         }
     }

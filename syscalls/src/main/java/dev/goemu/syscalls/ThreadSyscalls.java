@@ -2,7 +2,9 @@ package dev.goemu.syscalls;
 
 /** clone, exit, futex, scheduling and thread identity: threads are the kernel's tasks, run by the scheduler. */
 final class ThreadSyscalls {
-    static final int CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PIDFD = 0x1000,
+    static final int CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000, CLONE_VFORK = 0x4000,
+            CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000, CLONE_SETTLS = 0x80000,
+            CLONE_DETACHED = 0x400000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000,
             CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
     private static final int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
     private static final int FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
@@ -37,7 +39,7 @@ final class ThreadSyscalls {
             k.machine.stopAfterSyscall();
             return 0;
         });
-        t.add(Sys.SCHED_GETAFFINITY, "ddx", (task, a) -> schedGetaffinity(a[1], a[2]));
+        t.add(Sys.SCHED_GETAFFINITY, "ddx", (task, a) -> schedGetaffinity(a[1] & 0xffffffffL, a[2])); // len is an unsigned int
         t.partial(Sys.SCHED_SETAFFINITY, "ddx", "accepted and ignored: the CPU set is --cpus", (task, a) -> 0);
         t.partial(Sys.GETCPU, "xxx", "always CPU 0, node 0", (task, a) -> {
             if (a[0] != 0) k.memory.writeInt(a[0], 0);
@@ -47,8 +49,20 @@ final class ThreadSyscalls {
         t.add(Sys.ARCH_PRCTL, "xx", this::archPrctl);
     }
 
+    /** The flag combinations Linux's copy_process refuses with EINVAL (legacy clone ignores the high 32 bits). */
+    static boolean validCloneFlags(long flags) {
+        int f = (int) flags;
+        return (f & (CLONE_NEWNS | CLONE_FS)) != (CLONE_NEWNS | CLONE_FS)
+                && (f & (CLONE_NEWUSER | CLONE_FS)) != (CLONE_NEWUSER | CLONE_FS)
+                && ((f & CLONE_THREAD) == 0 || (f & CLONE_SIGHAND) != 0)
+                && ((f & CLONE_SIGHAND) == 0 || (f & CLONE_VM) != 0)
+                && ((f & (CLONE_NEWUSER | CLONE_NEWPID)) == 0 || (f & (CLONE_THREAD | CLONE_PARENT)) == 0)
+                && ((f & CLONE_PIDFD) == 0 || (f & (CLONE_DETACHED | CLONE_PARENT_SETTID)) == 0);
+    }
+
     private long clone(Task parent, long[] a) {
         long flags = a[0], stack = a[1], ptid = a[2], ctid = a[3], tls = a[4];
+        if (!validCloneFlags(flags)) return -Errno.EINVAL;
         if ((flags & CLONE_THREAD) == 0) {
             // vfork, as os/exec and posix_spawn start children; fork (a copied address space) is not supported yet
             if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK)) return -Errno.ENOSYS;
@@ -123,7 +137,10 @@ final class ThreadSyscalls {
     }
 
     private long archPrctl(Task task, long[] a) {
-        switch ((int) a[0]) {
+        int code = (int) a[0];
+        // A base beyond user space is EPERM, as on Linux (a non-canonical one would fault in the CPU).
+        if ((code == ARCH_SET_FS || code == ARCH_SET_GS) && Long.compareUnsigned(a[1], AddressSpace.TASK_SIZE) >= 0) return -Errno.EPERM;
+        switch (code) {
             case ARCH_SET_FS -> k.machine.setFsBase(a[1]);
             case ARCH_SET_GS -> k.machine.setGsBase(a[1]);
             case ARCH_GET_FS -> k.memory.writeLong(a[1], k.machine.fsBase());

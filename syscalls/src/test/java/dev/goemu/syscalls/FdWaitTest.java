@@ -41,7 +41,7 @@ class FdWaitTest {
         assertEquals(Kernel.BLOCKED, tk.call(reader, READ, rd, SCRATCH + 100, 16));
         assertSame(writer, sched.next(null), "the reader waits");
         tk.memory.write(SCRATCH + 200, "pong".getBytes());
-        assertEquals(4, Host.syscall(Sys.WRITE.nr, hostWr, tk.memory.segment(SCRATCH + 200, 4).address(), 4));
+        assertEquals(4, Host.syscall(Sys.WRITE.nr, hostWr, tk.memory.segment(SCRATCH + 200, 4, AddressSpace.READ).address(), 4));
         Thread.sleep(Scheduler.FD_POLL_INTERVAL / 1_000_000 + 1);
         assertSame(reader, sched.next(writer), "woken, the reader runs before the writer, whose slice ended");
         assertEquals(4, TestKernel.result(reader));

@@ -95,13 +95,14 @@ class SharedMappingTest {
         int fd = open(O_RDWR);
         assertEquals(AT, mmap(AT, 4 * PAGE, PROT_RW, MAP_SHARED | MAP_FIXED, fd, 0));
         for (int i = 0; i < 4; i++) mem.write(AT + i * PAGE, ("p" + i).getBytes());
+        assertTrue(mem.mapOnFault(AT + PAGE), "the CPU gets the whole mapping on its first touch (one chunk)");
         tk.mapperCalls.clear();
         assertEquals(0, tk.call(task, MPROTECT, AT + PAGE, PAGE, PROT_READ));
         assertEquals(0, tk.call(task, MUNMAP, AT + 2 * PAGE, PAGE));
         // MAP_FIXED private memory over a shared page gets new host pages: the file's are not zeroed.
         assertEquals(AT + 3 * PAGE, mmap(AT + 3 * PAGE, PAGE, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
         assertEquals(java.util.List.of("protect 40001000 1000 1", "unmap 40002000 1000",
-                "unmap 40003000 1000", "map 40003000 1000 3"), tk.mapperCalls);
+                "unmap 40003000 1000"), tk.mapperCalls, "the new page waits for the CPU's first touch");
         assertEquals(AddressSpace.Kind.SHARED_FILE, mem.kindAt(AT + PAGE));
         assertNull(mem.kindAt(AT + 2 * PAGE));
         assertEquals(AddressSpace.Kind.PRIVATE, mem.kindAt(AT + 3 * PAGE));
@@ -120,6 +121,8 @@ class SharedMappingTest {
         int fd = open(O_RDWR);
         tk.mapperCalls.clear();
         assertEquals(AT, mmap(AT, 3 * PAGE, PROT_RW, MAP_SHARED | MAP_FIXED, fd, 0));
+        assertTrue(mem.mapOnFault(AT + 8));
+        assertFalse(mem.mapOnFault(AT + PAGE), "past the end of the file: a fault (SIGBUS)");
         assertEquals(java.util.List.of("map 40000000 1000 3"), tk.mapperCalls);
         assertFalse(mem.isPastEof(AT + PAGE - 1));
         assertTrue(mem.isPastEof(AT + PAGE));

@@ -133,6 +133,11 @@ class ConformanceTest {
             c("mmapshared"),
             // io.Copy over splice/sendfile/copy_file_range, fd passing (SCM_RIGHTS), poll, a FIFO.
             c("iocalls"),
+            // Hostile arguments: huge lengths, protected memory, raw fcntl commands, limits, bad flags. HOSTILE_GOEMU
+            // tells the probe of O_ASYNC to its own pid that goemu refuses it (the host would signal the JVM).
+            c("hostile").goemuOptions("--env", "HOSTILE_GOEMU=1"),
+            c("hostile-sigreturn").program("hostile").args("sigreturn").exit(139),
+            c("hostile-altstack").program("hostile").args("altstack").exit(139),
             c("stdin").stdin("one two\nthree\n\nfour five six\n"),
             c("numcpu"),
             c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
