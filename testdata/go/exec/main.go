@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 func main() {
@@ -34,6 +35,7 @@ func main() {
 	dirs(self)
 	failures()
 	concurrent(self)
+	pidfds(self)
 	fmt.Println("done")
 }
 
@@ -58,6 +60,9 @@ func child(mode string, args []string) {
 		check(err)
 		b, err := os.ReadFile("marker")
 		fmt.Printf("child: cwd %s, marker %q %v\n", filepath.Base(wd), b, err)
+	case "stdin":
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(5)
 	case "square":
 		var n int
 		fmt.Sscan(args[0], &n)
@@ -211,6 +216,48 @@ func concurrent(self string) {
 	wg.Wait()
 	sort.Strings(results)
 	fmt.Println("concurrent:", strings.Join(results, ", "))
+}
+
+// pidfds: a pidfd of a running child (emulated, then native) is readable only once the child has ended,
+// waitid(P_PIDFD) reaps it, and signalling it afterwards is ESRCH. Raw calls: Go 1.19 has no pidfd API.
+func pidfds(self string) {
+	for i, argv := range [][]string{{self, "stdin"}, {"sh", "-c", "read x; exit 6"}} {
+		r, w, err := os.Pipe()
+		check(err)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdin = r
+		check(cmd.Start())
+		r.Close()
+		fd, _, errno := syscall.Syscall(434, uintptr(cmd.Process.Pid), 0, 0) // pidfd_open
+		if errno != 0 {
+			fmt.Println("pidfd_open:", errno)
+			return
+		}
+		before := pollIn(int(fd), 0)
+		w.Close()
+		after := pollIn(int(fd), -1)
+		var info [128]byte
+		_, _, werr := syscall.Syscall6(syscall.SYS_WAITID, 3, fd, uintptr(unsafe.Pointer(&info[0])), syscall.WEXITED, 0, 0)
+		code, status := *(*int32)(unsafe.Pointer(&info[8])), *(*int32)(unsafe.Pointer(&info[24]))
+		_, _, serr := syscall.Syscall6(424, fd, 0, 0, 0, 0, 0) // pidfd_send_signal
+		fmt.Printf("pidfd %s: readable before end %v, after %v; waitid %v code %d status %d; signal after reap: %v\n",
+			[]string{"self", "sh"}[i], before, after, werr, code, status, serr)
+		syscall.Close(int(fd))
+	}
+}
+
+// pollIn polls one fd for POLLIN (timeout in ms, -1 none), retrying after signals (SIGCHLD interrupts it).
+func pollIn(fd, timeout int) bool {
+	pfd := struct {
+		fd             int32
+		events, revent int16
+	}{int32(fd), 1, 0}
+	for {
+		n, _, errno := syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(timeout))
+		if errno != syscall.EINTR {
+			return errno == 0 && n == 1 && pfd.revent&1 != 0
+		}
+	}
 }
 
 func check(err error) {

@@ -13,7 +13,7 @@ final class ChildSyscalls {
     static final int CLD_EXITED = 1;
     private static final int WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x1000000;
     private static final int WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = 0x80000000;
-    private static final int SIGCHLD = 17, P_PIDFD = 3;
+    private static final int SIGCHLD = 17, P_PIDFD = 3, PIDFD_NONBLOCK = 0x800;
     /** Linux's limits: MAX_ARG_STRLEN for one string, and a total like the default 8 MiB stack's quarter. */
     private static final int MAX_ARG_STRLEN = 131072, MAX_ARG_TOTAL = 2 << 20, MAX_ARGS = 0x7fff;
     private static final int AT_EMPTY_PATH = 0x1000, X_OK = 1;
@@ -41,8 +41,8 @@ final class ChildSyscalls {
         t.add(Sys.GETSID, "d", (task, a) -> idOf((int) a[0], true));
         t.add(Sys.SETPGID, "dd", (task, a) -> setpgid((int) a[0], (int) a[1]));
         t.add(Sys.SETSID, "", (task, a) -> setsid());
-        t.refuse(Sys.PIDFD_OPEN, "dd", Errno.ENOSYS, "not yet: Go then uses wait4 and kill, as on kernels before 5.3");
-        t.refuse(Sys.PIDFD_SEND_SIGNAL, "ddxd", Errno.ENOSYS, "not yet: there are no pidfds");
+        t.partial(Sys.PIDFD_OPEN, "dx", "PIDFD_THREAD EINVAL", (task, a) -> pidfdOpen((int) a[0], a[1]));
+        t.partial(Sys.PIDFD_SEND_SIGNAL, "fdxx", "a siginfo argument EINVAL", (task, a) -> pidfdSendSignal(task, (int) a[0], (int) a[1], a[2], a[3]));
     }
 
     // ---- waiting
@@ -62,7 +62,15 @@ final class ChildSyscalls {
     private long waitid(Task task, int idtype, int id, long infop, int options, long rusage) {
         if ((options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)) != 0
                 || (options & (WUNTRACED | WEXITED | WCONTINUED)) == 0) return -Errno.EINVAL;
-        if (idtype == P_PIDFD) return -Errno.EINVAL; // no pidfds yet (pidfd_open is ENOSYS)
+        if (idtype == P_PIDFD) {
+            int host = k.fds.host(id);
+            if (host < 0) return host;
+            GuestProcess p = k.process.table.pidfds.process(host);
+            if (p == null) return -Errno.EINVAL;
+            if (!k.process.table.isChild(k.process, p)) return -Errno.ECHILD;
+            idtype = Processes.P_PID;
+            id = p.pid();
+        }
         if (idtype != Processes.P_ALL && idtype != Processes.P_PID && idtype != Processes.P_PGID) return -Errno.EINVAL;
         if (idtype == Processes.P_PGID && id == 0) id = k.process.pgid;
         if ((options & WEXITED) == 0) { // only stops and continues: goemu has neither, so nothing ever reports
@@ -103,6 +111,27 @@ final class ChildSyscalls {
                 k.scheduler.retry(t);
             }
         }
+    }
+
+    // ---- pidfds
+
+    private long pidfdOpen(int pid, long flags) {
+        if ((flags & ~PIDFD_NONBLOCK) != 0 || pid <= 0) return -Errno.EINVAL;
+        GuestProcess p = pid == k.pid ? k.process : k.process.table.find(pid);
+        // A pid goemu does not know is the host's, as for kill: the host's own pidfd.
+        if (p == null) return k.fds.install(Host.syscall(Sys.PIDFD_OPEN.nr, pid, flags, 0));
+        return k.process.table.pidfds.open(p, k.fds, flags != 0);
+    }
+
+    private long pidfdSendSignal(Task task, int fd, int sig, long info, long flags) {
+        if (flags != 0 || sig < 0 || sig > SignalSyscalls.NSIG) return -Errno.EINVAL;
+        int host = k.fds.host(fd);
+        if (host < 0) return host;
+        if (info != 0) return k.unsupported(Sys.PIDFD_SEND_SIGNAL.nr, "siginfo");
+        GuestProcess p = k.process.table.pidfds.process(host);
+        if (p == null) return Host.syscall(Sys.PIDFD_SEND_SIGNAL.nr, host, sig, 0); // a host pidfd, or EBADF for another fd
+        if (p == k.process) return k.signals.kill(task, k.pid, sig);
+        return k.process.table.signal(p, sig, k.pid);
     }
 
     // ---- execve

@@ -250,8 +250,20 @@ public final class Kernel {
 
     /** clone(CLONE_VM|CLONE_VFORK) by {@code caller}: the CPU layer runs the child, then asks {@link #vforkDone}. */
     long vfork(Task caller, long flags, long stack, long parentTid) {
+        boolean pidfd = (flags & ThreadSyscalls.CLONE_PIDFD) != 0;
+        if (pidfd) memory.writeInt(parentTid, -1); // a bad pointer is EFAULT before anything is made
         GuestProcess child = process.table.child(process, (int) (flags & 0xff));
-        Kernel k = new Kernel(config, memory, machine, new Start(child, fds.copy(), signals, limits, false, caller.signalMask));
+        FdTable childFds = fds.copy();
+        if (pidfd) { // the parent's new pidfd is not the child's: Linux installs it after copying the fd table
+            long fd = process.table.pidfds.open(child, fds, false);
+            if (fd < 0) {
+                childFds.closeAll();
+                process.table.discard(child);
+                return fd;
+            }
+            memory.writeInt(parentTid, (int) fd);
+        }
+        Kernel k = new Kernel(config, memory, machine, new Start(child, childFds, signals, limits, false, caller.signalMask));
         k.createMainTask();
         vforkChild = new VforkChild(k, stack, flags, parentTid);
         machine.stopAfterSyscall();

@@ -21,6 +21,7 @@ public final class Processes {
 
     private final AtomicInteger nextId = new AtomicInteger(FIRST_ID);
     private final Map<Integer, GuestProcess> byPid = new HashMap<>();
+    final Pidfds pidfds = new Pidfds(this);
 
     /** A wait's answer: the child and its status, or none ended yet, or no child matches (ECHILD). */
     record Reaped(int pid, int status) {
@@ -58,6 +59,13 @@ public final class Processes {
         return c;
     }
 
+    /** A child that could not be started after all: gone without a trace (no exit signal, nothing to wait for). */
+    synchronized void discard(GuestProcess c) {
+        c.ended = c.reaped = true;
+        c.parent.children.remove(c);
+        byPid.remove(c.pid, c);
+    }
+
     public synchronized GuestProcess find(int pid) {
         return byPid.get(pid);
     }
@@ -93,6 +101,7 @@ public final class Processes {
             p.children.clear();
             parentKernel = p.parent != null ? p.parent.kernel : null;
             if (p.parent == null || p.parent.ended) forget(p);
+            pidfds.ended(p);
             notifyAll(); // GuestProcess.awaitEnd
         }
         if (parentKernel != null) parentKernel.childChanged(p.exitSignal, p.pid);
@@ -157,6 +166,16 @@ public final class Processes {
         }
         for (GuestProcess p : targets) deliver(p, sig, sender.pid, pid < -1 || pid == 0 ? -pid : 0);
         return targets.isEmpty() && !senderIncluded ? -Errno.ESRCH : 0;
+    }
+
+    /** pidfd_send_signal to another process: ESRCH once it was reaped; an ended one (a zombie) takes it silently. */
+    long signal(GuestProcess p, int sig, int senderPid) {
+        synchronized (this) {
+            if (p.reaped) return -Errno.ESRCH;
+            if (p.ended) return 0;
+        }
+        deliver(p, sig, senderPid, 0);
+        return 0;
     }
 
     /** Sends {@code sig} (0: none) to one process: through the host for a native one, else to its current kernel. */

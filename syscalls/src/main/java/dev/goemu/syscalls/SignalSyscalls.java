@@ -75,7 +75,7 @@ final class SignalSyscalls {
     // ---- sending ----
 
     /** Other processes get it through the process table; this one at once, so it is delivered as the call returns. */
-    private long kill(Task sender, int pid, int sig) {
+    long kill(Task sender, int pid, int sig) {
         if (sig < 0 || sig > NSIG) return -Errno.EINVAL;
         boolean self = pid == k.pid || pid == -1 || (pid == 0 || -pid == k.process.pgid);
         if (pid != k.pid) {

@@ -17,7 +17,7 @@ final class ThreadSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.partial(Sys.CLONE, "xxxxx", "threads and CLONE_VM|CLONE_VFORK children; a child copying the address space (fork) ENOSYS, CLONE_PIDFD EINVAL", this::clone);
+        t.partial(Sys.CLONE, "xxxxx", "threads and CLONE_VM|CLONE_VFORK children (CLONE_PIDFD too); a child copying the address space (fork) ENOSYS", this::clone);
         t.add(Sys.EXIT, "d", (task, a) -> exitThread(task, (int) a[0]));
         t.add(Sys.EXIT_GROUP, "d", (task, a) -> {
             k.exitProcess((int) a[0] & 0xff);
@@ -66,10 +66,9 @@ final class ThreadSyscalls {
         if ((flags & CLONE_THREAD) == 0) {
             // vfork, as os/exec and posix_spawn start children; fork (a copied address space) is not supported yet
             if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK)) return -Errno.ENOSYS;
-            if ((flags & CLONE_PIDFD) != 0) return -Errno.EINVAL; // no pidfds yet (pidfd_open says ENOSYS)
             return k.vfork(parent, flags, stack, ptid);
         }
-        if ((flags & CLONE_VM) == 0) return -Errno.EINVAL;
+        if ((flags & (CLONE_VM | CLONE_PIDFD)) != CLONE_VM) return -Errno.EINVAL; // a thread's pidfd is Linux 6.9's
         Task child = k.newTask();
         child.signalMask = parent.signalMask;
         child.startAsClone(new Task.CloneStart(stack, tls, (flags & CLONE_SETTLS) != 0));
