@@ -36,6 +36,7 @@ func main() {
 	failures()
 	concurrent(self)
 	pidfds(self)
+	umasks(self)
 	fmt.Println("done")
 }
 
@@ -60,6 +61,12 @@ func child(mode string, args []string) {
 		check(err)
 		b, err := os.ReadFile("marker")
 		fmt.Printf("child: cwd %s, marker %q %v\n", filepath.Base(wd), b, err)
+	case "umask":
+		old := syscall.Umask(0)
+		check(os.WriteFile(args[0], nil, 0666))
+		st, err := os.Stat(args[0])
+		check(err)
+		fmt.Printf("child: umask %03o, new file %v\n", old, st.Mode())
 	case "stdin":
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(5)
@@ -244,6 +251,37 @@ func pidfds(self string) {
 			[]string{"self", "sh"}[i], before, after, werr, code, status, serr)
 		syscall.Close(int(fd))
 	}
+}
+
+// umasks: files, directories and FIFOs created under umask 022 and 077 get the masked modes; children (a shell,
+// this binary) inherit the umask; the parent's umask is its own again afterwards.
+func umasks(self string) {
+	dir, err := os.MkdirTemp("", "umask")
+	check(err)
+	defer os.RemoveAll(dir)
+	start := syscall.Umask(022)
+	for _, mask := range []int{022, 077} {
+		syscall.Umask(mask)
+		p := filepath.Join(dir, fmt.Sprintf("%03o", mask))
+		check(os.WriteFile(p+"-file", nil, 0666))
+		check(os.Mkdir(p+"-dir", 0777))
+		check(syscall.Mkfifo(p+"-fifo", 0666))
+		f, err := os.OpenFile(p+"-excl", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0640)
+		check(err)
+		f.Close()
+		var modes []string
+		for _, suffix := range []string{"-file", "-dir", "-fifo", "-excl"} {
+			st, err := os.Stat(p + suffix)
+			check(err)
+			modes = append(modes, st.Mode().String())
+		}
+		sh, err := exec.Command("sh", "-c", "umask; : > "+p+"-sh; ls -l "+p+"-sh | cut -c1-10").Output()
+		check(err)
+		own, err := exec.Command(self, "umask", p+"-child").Output()
+		check(err)
+		fmt.Printf("umask %03o: %s; sh: %q; %s", mask, strings.Join(modes, " "), sh, own)
+	}
+	fmt.Printf("umask before restoring: %03o\n", syscall.Umask(start))
 }
 
 // pollIn polls one fd for POLLIN (timeout in ms, -1 none), retrying after signals (SIGCHLD interrupts it).

@@ -21,7 +21,8 @@ final class FileSyscalls {
             F_GET_RW_HINT = 1035, F_SET_RW_HINT = 1036;
     private static final int F_OWNER_TID = 0, F_OWNER_PGRP = 2;
     private static final int FLOCK_SIZE = 32;
-    private static final int O_CLOEXEC = 0x80000, O_ASYNC = 0x2000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2;
+    private static final int O_CLOEXEC = 0x80000, O_ASYNC = 0x2000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2,
+            O_WRONLY = 1, O_CREAT = 0100, O_TRUNC = 01000, O_TMPFILE = 020000000;
     private static final int AT_FDCWD = -100, S_IFMT = 0170000, S_IFIFO = 0010000;
 
     private final Kernel k;
@@ -40,6 +41,7 @@ final class FileSyscalls {
         t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
         t.add(Sys.OPENAT, "fsxo", (task, a) -> open(task, Sys.OPENAT, a, a[0], a[1], a[2], a[3]));
         t.add(Sys.OPEN, "sxo", (task, a) -> open(task, Sys.OPEN, a, AT_FDCWD, a[0], a[1], a[2]));
+        t.add(Sys.CREAT, "so", (task, a) -> open(task, Sys.OPEN, new long[] {a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1], 0, 0, 0}, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]));
         t.add(Sys.LSEEK, "fdd", k.passthrough.handler());
         t.add(Sys.FSTAT, "fp", k.passthrough.struct(STAT_SIZE));
         t.add(Sys.STAT, "sp", k.passthrough.struct(STAT_SIZE));
@@ -53,8 +55,8 @@ final class FileSyscalls {
         t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, new long[] {a[0], a[1], (int) a[2], 0, 0, 0})));
         t.add(Sys.GETDENTS64, "fBd", k.passthrough.handler());
         t.add(Sys.GETDENTS, "fBd", k.passthrough.handler());
-        t.add(Sys.MKDIR, "so", k.passthrough.handler());
-        t.add(Sys.MKDIRAT, "fso", k.passthrough.handler());
+        t.add(Sys.MKDIR, "so", (task, a) -> creating(Sys.MKDIR, "so", a, 1));
+        t.add(Sys.MKDIRAT, "fso", (task, a) -> creating(Sys.MKDIRAT, "fso", a, 2));
         t.add(Sys.RMDIR, "s", k.passthrough.handler());
         t.add(Sys.UNLINK, "s", k.passthrough.handler());
         t.add(Sys.UNLINKAT, "fsx", k.passthrough.handler());
@@ -82,7 +84,11 @@ final class FileSyscalls {
         t.add(Sys.FADVISE64, "fddd", k.passthrough.handler());
         t.add(Sys.STATFS, "sp", k.passthrough.struct(120));
         t.add(Sys.FSTATFS, "fp", k.passthrough.struct(120));
-        t.add(Sys.UMASK, "o", k.passthrough.handler());
+        t.add(Sys.UMASK, "o", (task, a) -> {
+            int old = k.process.umask;
+            k.process.umask = (int) a[0] & 0777;
+            return old;
+        });
         t.add(Sys.DUP, "f", (task, a) -> k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a)));
         t.add(Sys.DUP2, "ff", (task, a) -> dup3(a[0], a[1], 0));
         t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
@@ -94,8 +100,8 @@ final class FileSyscalls {
         t.add(Sys.TEE, "ffdx", k.blocking.copy(0, 1, k.passthrough.handler()));
         t.add(Sys.COPY_FILE_RANGE, "fpfpdx", k.blocking.copy(0, 2, k.passthrough.struct(8)));
         // FIFOs, sockets and regular files; device nodes get the host's answer (EPERM without CAP_MKNOD).
-        t.add(Sys.MKNOD, "sox", k.passthrough.handler());
-        t.add(Sys.MKNODAT, "fsox", k.passthrough.handler());
+        t.add(Sys.MKNOD, "sox", (task, a) -> creating(Sys.MKNOD, "sox", a, 1));
+        t.add(Sys.MKNODAT, "fsox", (task, a) -> creating(Sys.MKNODAT, "fsox", a, 2));
         t.add(Sys.UTIME, "sp", k.passthrough.struct(16)); // struct utimbuf
         t.add(Sys.UTIMES, "sp", k.passthrough.struct(32)); // struct timeval[2]
         t.add(Sys.FUTIMESAT, "fsp", k.passthrough.struct(32));
@@ -136,7 +142,11 @@ final class FileSyscalls {
         int dir = k.fds.host((int) dirFd);
         boolean mayWait = (flags & O_NONBLOCK) == 0 && (flags & O_ACCMODE) != O_RDWR && dir != -Errno.EBADF;
         String path = mayWait ? k.memory.readCString(pathAddr, 4096) : null;
-        if (!mayWait || !isFifo(dir, path)) return k.fds.install(k.passthrough.call(call, call == Sys.OPEN ? "sxx" : "fsxx", 0, a));
+        // An existing FIFO is not created, so its open needs no umask.
+        if (!mayWait || !isFifo(dir, path)) {
+            return k.fds.install((flags & (O_CREAT | O_TMPFILE)) == 0 ? k.passthrough.call(call, call == Sys.OPEN ? "sxx" : "fsxx", 0, a)
+                    : creating(call, call == Sys.OPEN ? "sxx" : "fsxx", a, call == Sys.OPEN ? 2 : 3));
+        }
         return k.fds.install(k.offload.openFd(task, call.nr, a, () -> {
             try (Arena arena = Arena.ofConfined()) {
                 return Host.syscall(Sys.OPENAT.nr, dir, arena.allocateFrom(path).address(), flags, mode, 0, 0);
@@ -157,7 +167,23 @@ final class FileSyscalls {
         final int openHowVer0 = 24;
         if (a[3] < openHowVer0) return -Errno.EINVAL;
         if (a[3] > AddressSpace.PAGE) return -Errno.E2BIG;
-        return k.fds.install(k.passthrough.call(Sys.OPENAT2, "fsbd", 0, a));
+        byte[] how = k.memory.read(a[2], (int) a[3]);
+        MemorySegment h = MemorySegment.ofArray(how);
+        if ((h.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) & (O_CREAT | O_TMPFILE)) == 0) return k.fds.install(k.passthrough.call(Sys.OPENAT2, "fsbd", 0, a));
+        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, Umask.apply(h.get(ValueLayout.JAVA_LONG_UNALIGNED, 8), k.process));
+        try (Arena arena = Arena.ofConfined()) { // the guest's open_how stays as it was: the host reads a masked copy
+            MemorySegment copy = arena.allocate(how.length, 8);
+            MemorySegment.copy(how, 0, copy, ValueLayout.JAVA_BYTE, 0, how.length);
+            long[] args = {a[0], a[1], copy.address(), a[3], 0, 0};
+            return k.fds.install(Umask.creating(() -> k.passthrough.call(Sys.OPENAT2, "fsxd", 0, args)));
+        }
+    }
+
+    /** A call creating a file or directory with the mode in argument {@code modeArg}: the process's umask applied. */
+    private long creating(Sys call, String spec, long[] a, int modeArg) {
+        long[] args = a.clone(); // the guest's arguments stay as they were, for --strace
+        args[modeArg] = Umask.apply(args[modeArg], k.process);
+        return Umask.creating(() -> k.passthrough.call(call, spec, 0, args));
     }
 
     /**

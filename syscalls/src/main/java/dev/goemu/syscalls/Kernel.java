@@ -310,8 +310,8 @@ public final class Kernel {
      */
     public long execNative(Task caller, String path, java.util.List<String> argv, java.util.List<String> envp) {
         boolean ownGroup = process.pgid == process.pid, ownSession = process.sid == process.pid;
-        long hostPid = NativeSpawn.spawn(path, argv, envp, fds.inheritedByExec(), process.cwd, caller.signalMask,
-                signals.ignoredMask(), ownSession, ownGroup && !ownSession);
+        long hostPid = Umask.spawning(process.umask, () -> NativeSpawn.spawn(path, argv, envp, fds.inheritedByExec(),
+                process.cwd, caller.signalMask, signals.ignoredMask(), ownSession, ownGroup && !ownSession));
         if (hostPid < 0) return hostPid;
         process.table.becameNative(process, (int) hostPid);
         NativeSpawn.reap(process);

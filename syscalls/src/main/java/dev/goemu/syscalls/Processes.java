@@ -38,7 +38,7 @@ public final class Processes {
         p.pgid = pgid;
         p.sid = sid;
         p.cwd = cwd;
-        p.umask = 022;
+        p.umask = Umask.AT_START;
         p.nofileSoft = p.nofileHard = -1; // the host's until the guest sets them
         byPid.put(pid, p);
         return p;
