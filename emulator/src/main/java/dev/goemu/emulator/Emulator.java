@@ -55,6 +55,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         }
     }
 
+    private final Options options;
     private final Unicorn cpu;
     /** This image's kernel; while a vfork child runs on this engine (its parent waiting), the child's. */
     private Kernel kernel;
@@ -132,19 +133,25 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
 
     /** An image of {@code elf}; {@code start} (from {@link Kernel#execStart}) says which process execs it, null for the root. */
     Emulator(Options options, ElfFile elf, Kernel.Start start) throws BadBinaryException {
-        this.elf = elf;
-        this.timeSliceNanos = options.timeSliceNanos();
-        this.cpu = Unicorn.openX86_64();
-        cpu.setLinuxFpuDefaults();
-        this.memory = new AddressSpace(new UnicornMapper(cpu));
-        String exe = options.binary().toAbsolutePath().normalize().toString();
-        Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
-        this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
-                : new Kernel(config, memory, new CpuMachine(), start);
+        this(options, elf, Unicorn.openX86_64(), null, start);
         ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
         kernel.createMainTask();
         cpu.setReg(X86.RSP, entry.sp());
         cpu.setReg(X86.RIP, entry.pc());
+    }
+
+    /** A CPU with its kernel and memory: {@code forked} (a fork child's copy, made for {@code cpu}) or, if null, a new one. */
+    private Emulator(Options options, ElfFile elf, Unicorn cpu, AddressSpace forked, Kernel.Start start) {
+        this.options = options;
+        this.elf = elf;
+        this.timeSliceNanos = options.timeSliceNanos();
+        this.cpu = cpu;
+        cpu.setLinuxFpuDefaults();
+        this.memory = forked != null ? forked : new AddressSpace(new UnicornMapper(cpu));
+        String exe = options.binary().toAbsolutePath().normalize().toString();
+        Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
+        this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
+                : new Kernel(config, memory, new CpuMachine(), start);
         this.syscallRegs = cpu.batch(X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.RFLAGS);
         this.syscallResult = cpu.batch(X86.RAX, X86.RCX, X86.R11);
         // Time syscalls are answered in C, but --strace must see every syscall.
@@ -247,6 +254,8 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             adoptNewThreads();
             Kernel.VforkChild child = kernel.takeVforkChild();
             if (child != null) runVforkChild(child);
+            Kernel.ForkChild forked = kernel.takeForkChild();
+            if (forked != null) startFork(forked);
             if (pauseRequested) {
                 pauseRequested = false;
                 return true;
@@ -288,6 +297,29 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         }
         cpu.setReg(X86.RAX, parentKernel.vforkDone(child));
         if (child.kernel().successor() instanceof Emulator image) startThread(image);
+    }
+
+    /**
+     * Starts a fork child on a CPU and thread of its own: a copy of this address space, the calling thread's
+     * registers as they are after the clone (RAX 0), and no other thread. If the host has no memory for the copy,
+     * the caller's fork fails with ENOMEM instead.
+     */
+    private void startFork(Kernel.ForkChild f) {
+        Unicorn childCpu = Unicorn.openX86_64();
+        AddressSpace copy = memory.forkCopy(new UnicornMapper(childCpu));
+        if (copy == null) {
+            childCpu.close();
+            cpu.setReg(X86.RAX, kernel.forkFailed(f));
+            return;
+        }
+        Emulator child = new Emulator(options, elf, childCpu, copy, f.start());
+        child.kernel.createForkedTask(f);
+        CpuRegisters.write(childCpu, CpuRegisters.read(cpu));
+        childCpu.setReg(X86.FS_BASE, f.setTls() ? f.tls() : cpu.reg(X86.FS_BASE));
+        childCpu.setReg(X86.GS_BASE, cpu.reg(X86.GS_BASE));
+        childCpu.setReg(X86.RAX, 0);
+        if (f.stack() != 0) childCpu.setReg(X86.RSP, f.stack());
+        startThread(child);
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */

@@ -416,6 +416,84 @@ public final class AddressSpace {
         return out;
     }
 
+    // ---- fork ----
+
+    /**
+     * fork: a new address space for another CPU ({@code mapper}) with this one's mappings. Private memory is
+     * copied, but only the pages the host has (present or swapped, from /proc/self/pagemap): a reservation of
+     * gigabytes costs what the guest touched. Shared memory is the same host pages mapped again (mremap of size
+     * 0), so both processes see each other's writes; a read-only file's private host mapping is copied like
+     * private memory. Returns null if the host has no memory for the copy (fork's ENOMEM).
+     */
+    public AddressSpace forkCopy(Mapper mapper) {
+        AddressSpace child = new AddressSpace(mapper);
+        child.brkStart = brkStart;
+        child.brk = brk;
+        try (PageMap present = new PageMap()) {
+            for (Region r : regions.values()) {
+                long size = r.end - r.start;
+                MemorySegment host = r.kind.shared() ? sharedAgain(r.hostAddr(r.start), size) : null;
+                if (host == null) {
+                    host = Host.allocatePages(size);
+                    if (host == null) {
+                        child.unmap(0, TASK_SIZE);
+                        return null;
+                    }
+                    // A read-only file's private host mapping has file pages the pagemap does not show: all copied.
+                    if (r.kind.shared() && !r.pastEof) MemorySegment.copy(r.host, 0, host, 0, size);
+                    else if (!r.pastEof) present.copy(r.host, host);
+                }
+                child.regions.put(r.start, new Region(r.start, r.end, r.perms, host, r.kind, r.maxPerms, r.pastEof, r.image));
+                Map.Entry<Long, FileMapping> f = r.kind == Kind.SHARED_FILE ? files.floorEntry(r.host.address()) : null;
+                if (f != null && r.host.address() < f.getKey() + f.getValue().size()) { // for truncated(): the same file
+                    FileMapping m = f.getValue();
+                    child.files.put(host.address(), new FileMapping(host.address(), size, m.dev(), m.ino(),
+                            m.offset() + r.host.address() - m.hostStart()));
+                }
+            }
+        }
+        return child;
+    }
+
+    /** A second host mapping of the shared pages at [hostAddr, +size), or null if they are not a shared mapping. */
+    private static MemorySegment sharedAgain(long hostAddr, long size) {
+        final int mremapMaymove = 1;
+        long addr = Host.syscall(Sys.MREMAP.nr, hostAddr, 0, size, mremapMaymove, 0, 0);
+        return addr < 0 && addr > -4096 ? null : MemorySegment.ofAddress(addr).reinterpret(size);
+    }
+
+    /** The host's pagemap of goemu's own memory: which pages of a mapping hold data, to copy only those. */
+    private static final class PageMap implements AutoCloseable {
+        private static final long PRESENT_OR_SWAPPED = 3L << 62, BATCH = 8192;
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment entries = arena.allocate(8 * BATCH, 8);
+        private final int fd;
+
+        PageMap() {
+            fd = (int) Host.syscall(Sys.OPEN.nr, arena.allocateFrom("/proc/self/pagemap").address(), 0x80000, 0);
+        }
+
+        /** Copies the pages of {@code from} that hold data into {@code to} (same size); all of them if pagemap is unreadable. */
+        void copy(MemorySegment from, MemorySegment to) {
+            long pages = from.byteSize() / PAGE, base = from.address() / PAGE;
+            for (long p = 0; p < pages; p += BATCH) {
+                long n = Math.min(BATCH, pages - p);
+                long r = fd < 0 ? -1 : Host.syscall(Sys.PREAD64.nr, fd, entries.address(), 8 * n, 8 * (base + p), 0, 0);
+                for (long i = 0; i < n; i++) {
+                    if (r == 8 * n && (entries.getAtIndex(JAVA_LONG_UNALIGNED, i) & PRESENT_OR_SWAPPED) == 0) continue;
+                    long off = (p + i) * PAGE;
+                    MemorySegment.copy(from, off, to, off, PAGE);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (fd >= 0) Host.syscall(Sys.CLOSE.nr, fd, 0, 0);
+            arena.close();
+        }
+    }
+
     // ---- program break ----
 
     public void initBreak(long start) {

@@ -69,6 +69,8 @@ public final class Kernel {
     private Spawner.Image successor;
     /** A vfork child created by the running task's clone, for the CPU layer to run before the parent resumes. */
     private VforkChild vforkChild;
+    /** A fork child asked for by the running task's clone, for the CPU layer to start. */
+    private ForkChild forkChild;
 
     /** The syscall being handled: a handler that blocks is re-run with the same arguments; passthrough reads its row. */
     private SyscallTable.Entry current;
@@ -250,6 +252,20 @@ public final class Kernel {
 
     /** clone(CLONE_VM|CLONE_VFORK) by {@code caller}: the CPU layer runs the child, then asks {@link #vforkDone}. */
     long vfork(Task caller, long flags, long stack, long parentTid) {
+        Start start = newChild(caller, flags, parentTid);
+        if (start == null) return -Errno.EMFILE;
+        Kernel k = new Kernel(config, memory, machine, start);
+        k.createMainTask();
+        vforkChild = new VforkChild(k, stack, flags, parentTid);
+        machine.stopAfterSyscall();
+        return start.process().pid;
+    }
+
+    /**
+     * A new child process of clone's caller, with a copy of the fd table, and with CLONE_PIDFD the parent's pidfd
+     * for it stored at {@code parentTid}; null if no fd is free for the pidfd (EMFILE, nothing made).
+     */
+    private Start newChild(Task caller, long flags, long parentTid) {
         boolean pidfd = (flags & ThreadSyscalls.CLONE_PIDFD) != 0;
         if (pidfd) memory.writeInt(parentTid, -1); // a bad pointer is EFAULT before anything is made
         GuestProcess child = process.table.child(process, (int) (flags & 0xff));
@@ -259,15 +275,57 @@ public final class Kernel {
             if (fd < 0) {
                 childFds.closeAll();
                 process.table.discard(child);
-                return fd;
+                return null;
             }
             memory.writeInt(parentTid, (int) fd);
         }
-        Kernel k = new Kernel(config, memory, machine, new Start(child, childFds, signals, limits, false, caller.signalMask));
-        k.createMainTask();
-        vforkChild = new VforkChild(k, stack, flags, parentTid);
+        return new Start(child, childFds, signals, limits, false, caller.signalMask);
+    }
+
+    /**
+     * A child made by fork (clone without CLONE_VM): for the CPU layer to give a copy of this address space and a
+     * CPU of its own, whose one thread starts from the caller's registers after the call (RAX 0, RSP {@code stack}
+     * unless 0, FS base {@code tls} if {@code setTls}), with clone's CLONE_CHILD_SETTID/CLEARTID address.
+     */
+    public record ForkChild(Start start, long stack, long tls, boolean setTls, long childTid, boolean setChildTid,
+                            boolean clearChildTid) {}
+
+    long fork(Task caller, long flags, long stack, long parentTid, long childTid, long tls) {
+        Start start = newChild(caller, flags, parentTid);
+        if (start == null) return -Errno.EMFILE;
+        int pid = start.process().pid;
+        // Written before the copy, so the child's memory has it too, as Linux writes it before the child runs.
+        if ((flags & ThreadSyscalls.CLONE_PARENT_SETTID) != 0) memory.writeInt(parentTid, pid);
+        forkChild = new ForkChild(start, stack, tls, (flags & ThreadSyscalls.CLONE_SETTLS) != 0, childTid,
+                (flags & ThreadSyscalls.CLONE_CHILD_SETTID) != 0, (flags & ThreadSyscalls.CLONE_CHILD_CLEARTID) != 0);
         machine.stopAfterSyscall();
-        return child.pid;
+        return pid;
+    }
+
+    /** The fork child the running task's clone just asked for (once), or null. */
+    public ForkChild takeForkChild() {
+        ForkChild c = forkChild;
+        forkChild = null;
+        return c;
+    }
+
+    /** The fork child could not get memory: it never ran, and the caller's fork fails with ENOMEM. */
+    public long forkFailed(ForkChild c) {
+        c.start().fds().closeAll();
+        process.table.discard(c.start().process());
+        return -Errno.ENOMEM;
+    }
+
+    /** The child's first thread, given the clone's CLONE_CHILD_SETTID and CLONE_CHILD_CLEARTID. */
+    public Task createForkedTask(ForkChild c) {
+        Task t = createMainTask();
+        try {
+            if (c.setChildTid()) memory.writeInt(c.childTid(), t.tid);
+        } catch (GuestFault ignored) {
+            // as Linux, a bad child_tid pointer does not undo the fork
+        }
+        if (c.clearChildTid()) t.clearChildTid = c.childTid();
+        return t;
     }
 
     /**

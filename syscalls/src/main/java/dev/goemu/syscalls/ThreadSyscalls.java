@@ -6,6 +6,7 @@ final class ThreadSyscalls {
             CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000, CLONE_SETTLS = 0x80000,
             CLONE_DETACHED = 0x400000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000,
             CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+    private static final int SIGCHLD = 17;
     private static final int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
     private static final int FUTEX_PRIVATE = 128, FUTEX_CLOCK_REALTIME = 256;
     private static final int ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
@@ -17,14 +18,14 @@ final class ThreadSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.partial(Sys.CLONE, "xxxxx", "threads and CLONE_VM|CLONE_VFORK children (CLONE_PIDFD too); a child copying the address space (fork) ENOSYS", this::clone);
+        t.partial(Sys.CLONE, "xxxxx", "threads, vfork and fork children; CLONE_FILES, CLONE_FS, CLONE_VM without CLONE_VFORK, namespaces EINVAL", this::clone);
         t.add(Sys.EXIT, "d", (task, a) -> exitThread(task, (int) a[0]));
         t.add(Sys.EXIT_GROUP, "d", (task, a) -> {
             k.exitProcess((int) a[0] & 0xff);
             return 0;
         });
-        t.refuse(Sys.FORK, "", Errno.ENOSYS, "not yet: a copy of the address space (vfork and clone(CLONE_VM|CLONE_VFORK) work)");
-        t.add(Sys.VFORK, "", (task, a) -> k.vfork(task, ThreadSyscalls.CLONE_VM | ThreadSyscalls.CLONE_VFORK | 17, 0, 0));
+        t.add(Sys.FORK, "", (task, a) -> k.fork(task, SIGCHLD, 0, 0, 0, 0));
+        t.add(Sys.VFORK, "", (task, a) -> k.vfork(task, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0));
         t.add(Sys.GETTID, "", (task, a) -> task.tid);
         t.add(Sys.SET_TID_ADDRESS, "x", (task, a) -> {
             task.clearChildTid = a[0];
@@ -64,9 +65,14 @@ final class ThreadSyscalls {
         long flags = a[0], stack = a[1], ptid = a[2], ctid = a[3], tls = a[4];
         if (!validCloneFlags(flags)) return -Errno.EINVAL;
         if ((flags & CLONE_THREAD) == 0) {
-            // vfork, as os/exec and posix_spawn start children; fork (a copied address space) is not supported yet
-            if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK)) return -Errno.ENOSYS;
-            return k.vfork(parent, flags, stack, ptid);
+            long unsupported = flags & 0xffffffffL & ~(0xff | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_SETTLS
+                    | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED);
+            if (unsupported != 0) return k.unsupported(Sys.CLONE.nr, "process flags 0x" + Long.toHexString(unsupported));
+            // vfork, as os/exec and posix_spawn start children, runs on this CPU; anything else is a fork, whose
+            // caller goes on at once (without CLONE_VM, CLONE_VFORK's wait only orders the parent after the child)
+            if ((flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK)) return k.vfork(parent, flags, stack, ptid);
+            if ((flags & CLONE_VM) != 0) return k.unsupported(Sys.CLONE.nr, "CLONE_VM without CLONE_VFORK or CLONE_THREAD");
+            return k.fork(parent, flags, stack, ptid, ctid, tls);
         }
         if ((flags & (CLONE_VM | CLONE_PIDFD)) != CLONE_VM) return -Errno.EINVAL; // a thread's pidfd is Linux 6.9's
         Task child = k.newTask();

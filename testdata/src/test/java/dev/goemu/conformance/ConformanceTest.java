@@ -163,6 +163,8 @@ class ConformanceTest {
             // os/exec: native children (sh, tr, sleep) and this binary re-executed (emulated), signals, groups.
             c("exec"),
             c("exec-native").program("exec").goemuOptions("--children", "native"),
+            // fork(2) by raw syscall: copied and shared memory, inherited fds, exit status and signal to wait4.
+            c("fork"),
             c("sha256").args("2", "10"),
             c("nbody").args("200000"),
             c("pingpong").args("503", "20000"));
