@@ -61,6 +61,9 @@ func child(mode string, args []string) {
 		check(err)
 		b, err := os.ReadFile("marker")
 		fmt.Printf("child: cwd %s, marker %q %v\n", filepath.Base(wd), b, err)
+	case "one-child": // for StraceChildrenTest: one emulated child, this binary again
+		out, err := exec.Command(os.Args[0], "square", "3").Output()
+		fmt.Printf("child: %q %v\n", out, err)
 	case "umask":
 		old := syscall.Umask(0)
 		check(os.WriteFile(args[0], nil, 0666))

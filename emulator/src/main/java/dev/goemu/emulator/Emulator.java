@@ -210,6 +210,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             GuestProcess p = image.kernel.process();
             int status = p.hostPid() > 0 ? p.awaitEnd() : image.kernel.waitStatus();
             if (p.hostPid() == 0) {
+                image.kernel.traceEnd(status);
                 image.kernel.fds().closeAll();
                 Processes.JVM.ended(p, status);
             }

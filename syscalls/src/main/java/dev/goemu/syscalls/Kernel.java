@@ -96,7 +96,7 @@ public final class Kernel {
         this.firstMask = start.signalMask();
         this.memory = memory;
         this.machine = machine;
-        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory);
+        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory, pid);
         this.scheduler = new Scheduler(new Scheduler.Retrier() {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
@@ -218,6 +218,11 @@ public final class Kernel {
         if (childEvent.getAndSet(false)) children.retryWaits();
     }
 
+    /** For --strace: the process ended with {@code status} (a wait status) in this image. */
+    public void traceEnd(int status) {
+        if (strace != null) strace.ended(status);
+    }
+
     /** An event line for --strace; {@code what} is formatted only when tracing. */
     void traceEvent(Task task, java.util.function.Supplier<String> what) {
         if (strace != null) strace.event(task, what.get());
@@ -335,6 +340,7 @@ public final class Kernel {
     public long vforkDone(VforkChild c) {
         Kernel child = c.kernel();
         if (child.successor == null && child.process.hostPid == 0) {
+            child.traceEnd(child.waitStatus);
             child.fds.closeAll();
             process.table.ended(child.process, child.waitStatus);
         }
@@ -371,6 +377,7 @@ public final class Kernel {
         long hostPid = Umask.spawning(process.umask, () -> NativeSpawn.spawn(path, argv, envp, fds.inheritedByExec(),
                 process.cwd, caller.signalMask, signals.ignoredMask(), ownSession, ownGroup && !ownSession));
         if (hostPid < 0) return hostPid;
+        traceEvent(caller, () -> "runs natively as host pid " + hostPid + ", not traced");
         process.table.becameNative(process, (int) hostPid);
         NativeSpawn.reap(process);
         fds.closeAll();

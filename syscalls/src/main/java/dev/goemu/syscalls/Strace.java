@@ -2,34 +2,51 @@ package dev.goemu.syscalls;
 
 import java.io.PrintStream;
 
-/** strace-style lines: {@code [tid] name(args) = result}, blocked calls as unfinished/resumed pairs. */
+/**
+ * strace-style lines: {@code [pid/tid] name(args) = result}, blocked calls as unfinished/resumed pairs. Every
+ * emulated process of the JVM traces to the same stream, like {@code strace -f}; the pid says which process made
+ * the call (a process's first thread has its pid as tid), and each line is printed whole, so processes running
+ * on their own host threads never split each other's lines.
+ */
 final class Strace {
     private static final int MAX_SHOWN = 32;
     private final PrintStream out;
     private final AddressSpace memory;
+    private final int pid;
 
-    Strace(PrintStream out, AddressSpace memory) {
+    Strace(PrintStream out, AddressSpace memory, int pid) {
         this.out = out;
         this.memory = memory;
+        this.pid = pid;
+    }
+
+    private String who(Task t) {
+        return "[" + pid + "/" + t.tid + "] ";
     }
 
     void call(Task t, SyscallTable.Entry e, long[] args, long result) {
-        String head = "[" + t.tid + "] " + e.name() + "(" + formatArgs(e.args(), args) + ")";
+        String head = who(t) + e.name() + "(" + formatArgs(e.args(), args) + ")";
         out.println(result == Kernel.BLOCKED ? head + " <unfinished ...>" : head + " = " + formatResult(e.name(), result));
     }
 
     void resumed(Task t, SyscallTable.Entry e, long result) {
-        out.println("[" + t.tid + "] <... " + e.name() + " resumed> = " + formatResult(e.name(), result));
+        out.println(who(t) + "<... " + e.name() + " resumed> = " + formatResult(e.name(), result));
     }
 
     void unimplemented(Task t, long nr, long[] args) {
-        out.printf("[%d] %s(0x%x, 0x%x, 0x%x, ...) = -1 ENOSYS (not implemented by goemu)%n",
-                t.tid, Sys.name(nr), args[0], args[1], args[2]);
+        out.printf("%s%s(0x%x, 0x%x, 0x%x, ...) = -1 ENOSYS (not implemented by goemu)%n",
+                who(t), Sys.name(nr), args[0], args[1], args[2]);
     }
 
     /** A signal delivery or other kernel event, in strace's "--- ... ---" form. */
     void event(Task t, String what) {
-        out.println("[" + t.tid + "] --- " + what + " ---");
+        out.println(who(t) + "--- " + what + " ---");
+    }
+
+    /** The process ended (not by execve), as strace's last line for it. */
+    void ended(int waitStatus) {
+        out.println("[" + pid + "] +++ " + (WaitStatus.signaled(waitStatus)
+                ? "killed by " + SignalNames.name(WaitStatus.termSignal(waitStatus)) : "exited with " + WaitStatus.exitCode(waitStatus)) + " +++");
     }
 
     private String formatArgs(String spec, long[] args) {
@@ -52,7 +69,8 @@ final class Strace {
     private String quotedString(long addr) {
         if (addr == 0) return "NULL";
         try {
-            return quote(memory.readCString(addr, 4096).getBytes(), Integer.MAX_VALUE);
+            byte[] s = memory.readCString(addr, 4096).getBytes();
+            return quote(s, s.length);
         } catch (GuestFault f) {
             return "0x" + Long.toHexString(addr);
         }
