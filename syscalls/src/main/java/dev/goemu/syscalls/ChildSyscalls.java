@@ -201,6 +201,7 @@ final class ChildSyscalls {
     private long setsid() {
         if (k.process.pgid == k.pid) return -Errno.EPERM;
         k.process.sid = k.process.pgid = k.pid;
+        k.process.ctty = null; // a new session has no terminal
         return k.pid;
     }
 }

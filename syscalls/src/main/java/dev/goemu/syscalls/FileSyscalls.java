@@ -23,6 +23,7 @@ final class FileSyscalls {
     private static final int FLOCK_SIZE = 32;
     private static final int O_CLOEXEC = 0x80000, O_ASYNC = 0x2000, O_NONBLOCK = 0x800, O_ACCMODE = 3, O_RDWR = 2,
             O_WRONLY = 1, O_CREAT = 0100, O_TRUNC = 01000, O_TMPFILE = 020000000;
+    private static final int TCGETS = 0x5401, TIOCSCTTY = 0x540e, TIOCNOTTY = 0x5422;
     private static final int AT_FDCWD = -100, S_IFMT = 0170000, S_IFIFO = 0010000;
 
     private final Kernel k;
@@ -93,7 +94,7 @@ final class FileSyscalls {
         t.add(Sys.DUP2, "ff", (task, a) -> dup3(a[0], a[1], 0));
         t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
         t.partial(Sys.FCNTL, "fdx", "O_ASYNC, F_SETLEASE and F_NOTIFY EINVAL (they would signal goemu); the owner (F_SETOWN*) and F_SETSIG are kept per fd, not per open file, and signal nothing", this::fcntl);
-        t.partial(Sys.IOCTL, "fxx", "terminal attributes and size, process group, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; others ENOTTY", this::ioctl);
+        t.partial(Sys.IOCTL, "fxx", "terminal attributes and size, process group, controlling terminal of the guest session, pty number and lock, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX; others ENOTTY", this::ioctl);
         // Data moved by the host between two fds; each side that could block waits for readiness first.
         t.add(Sys.SENDFILE, "ffpd", k.blocking.copy(1, 0, k.passthrough.struct(8)));
         t.add(Sys.SPLICE, "fpfpdx", k.blocking.copy(0, 2, k.passthrough.struct(8)));
@@ -324,17 +325,41 @@ final class FileSyscalls {
         int fd = (int) a[0];
         if (k.fds.host(fd) < 0) return -Errno.EBADF;
         long req = a[1] & 0xffffffffL;
+        if (req == TIOCSCTTY || req == TIOCNOTTY) return controllingTty(fd, req == TIOCSCTTY);
         int size = switch ((int) req) {
             case 0x5401, 0x5402, 0x5403, 0x5404 -> 36; // TCGETS, TCSETS* (struct termios)
             case 0x5413, 0x5414 -> 8;                   // TIOCGWINSZ, TIOCSWINSZ
             case 0x540f, 0x5410, 0x541b, 0x5421 -> 4;   // TIOCGPGRP, TIOCSPGRP, FIONREAD, FIONBIO
             case 0x5450, 0x5451 -> 0;                   // FIONCLEX, FIOCLEX
+            case 0x80045430, 0x40045431 -> 4;           // TIOCGPTN, TIOCSPTLCK: a new pty's number and lock
             default -> -1;
         };
         if (size < 0) return -Errno.ENOTTY;
-        boolean fillsIn = req == 0x5401 || req == 0x5413 || req == 0x540f || req == 0x541b; // the others only read
+        boolean fillsIn = req == 0x5401 || req == 0x5413 || req == 0x540f || req == 0x541b || req == 0x80045430; // the others only read
         long r = k.passthrough.call(Sys.IOCTL, size == 0 ? "fx" : "fxp", size, fillsIn ? AddressSpace.WRITE : AddressSpace.READ, a);
         if (req == 0x5421 && r >= 0) k.fds.refresh(fd);
         return r;
+    }
+
+    /**
+     * TIOCSCTTY and TIOCNOTTY (Go's Setctty and Noctty) act on the guest's session, which is table state (setsid
+     * never reaches the host), so the controlling terminal is the process's too: its path, which a native program
+     * the process execs acquires as its own (NativeSpawn opens it after setsid). The JVM's terminal is never touched.
+     */
+    private long controllingTty(int fd, boolean set) {
+        try (Arena arena = Arena.ofConfined()) {
+            if (Host.syscall(Sys.IOCTL.nr, k.fds.host(fd), TCGETS, arena.allocate(60, 8).address()) < 0) return -Errno.ENOTTY;
+        }
+        String tty = k.fds.pathOf(fd);
+        GuestProcess p = k.process;
+        if (!set) {
+            if (p.ctty != null && !p.ctty.equals(tty)) return -Errno.ENOTTY;
+            p.ctty = null;
+            return 0;
+        }
+        if (p.sid != p.pid()) return -Errno.EPERM; // only a session leader takes a terminal
+        if (p.ctty != null) return p.ctty.equals(tty) ? 0 : -Errno.EPERM;
+        p.ctty = tty;
+        return 0;
     }
 }

@@ -33,6 +33,8 @@ public final class GuestProcess {
     /** Per-process state an exec keeps; used by the process's own thread only. */
     String cwd;
     int umask;
+    /** The controlling terminal's path once TIOCSCTTY gave the session one; null if none is known. */
+    String ctty;
     long nofileSoft, nofileHard;
 
     GuestProcess(Processes table, int pid, GuestProcess parent, int exitSignal) {

@@ -375,7 +375,8 @@ public final class Kernel {
     public long execNative(Task caller, String path, java.util.List<String> argv, java.util.List<String> envp) {
         boolean ownGroup = process.pgid == process.pid, ownSession = process.sid == process.pid;
         long hostPid = Umask.spawning(process.umask, () -> NativeSpawn.spawn(path, argv, envp, fds.inheritedByExec(),
-                process.cwd, caller.signalMask, signals.ignoredMask(), ownSession, ownGroup && !ownSession));
+                process.cwd, caller.signalMask, signals.ignoredMask(), ownSession, ownGroup && !ownSession,
+                ownSession ? process.ctty : null));
         if (hostPid < 0) return hostPid;
         traceEvent(caller, () -> "runs natively as host pid " + hostPid + ", not traced");
         process.table.becameNative(process, (int) hostPid);

@@ -23,13 +23,14 @@ final class NativeSpawn {
             POSIX_SPAWN_SETSID = 0x80;
     /** glibc's posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336: room to spare. */
     private static final long ACTIONS_SIZE = 256, ATTR_SIZE = 512, SIGSET_SIZE = 128;
-    private static final int SIGKILL = 9, SIGSTOP = 19, F_DUPFD_CLOEXEC = 1030, P_PID = 1, WEXITED = 4;
+    private static final int O_RDWR = 2, SIGKILL = 9, SIGSTOP = 19, F_DUPFD_CLOEXEC = 1030, P_PID = 1, WEXITED = 4;
 
     private static final MethodHandle SPAWN = fn("posix_spawn", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
     private static final MethodHandle ACTIONS_INIT = fn("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
     private static final MethodHandle ACTIONS_DESTROY = fn("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
     private static final MethodHandle ADD_DUP2 = fn("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
     private static final MethodHandle ADD_CLOSE = fn("posix_spawn_file_actions_addclose", JAVA_INT, ADDRESS, JAVA_INT);
+    private static final MethodHandle ADD_OPEN = fn("posix_spawn_file_actions_addopen", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
     private static final MethodHandle ADD_CLOSEFROM = fn("posix_spawn_file_actions_addclosefrom_np", JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle ADD_CHDIR = fn("posix_spawn_file_actions_addchdir_np", JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle ATTR_INIT = fn("posix_spawnattr_init", JAVA_INT, ADDRESS);
@@ -48,10 +49,11 @@ final class NativeSpawn {
     /**
      * Spawns {@code path}; {@code fds} maps each guest fd number to its host fd (-1 closed). The guest's ignored
      * signals are not carried over (posix_spawn can only reset to default); everything else starts at default.
+     * {@code ctty}: the controlling terminal a new session ({@code setsid}) takes, or null.
      * Returns the host pid or -errno.
      */
     static long spawn(String path, List<String> argv, List<String> envp, int[] fds, String cwd, long mask,
-                      long ignored, boolean setsid, boolean ownGroup) {
+                      long ignored, boolean setsid, boolean ownGroup, String ctty) {
         int n = Math.max(fds.length, 3);
         int[] temps = new int[fds.length];
         try (Arena arena = Arena.ofConfined()) {
@@ -70,6 +72,10 @@ final class NativeSpawn {
                     if (r != 0) return -r;
                 }
                 check((int) ADD_CLOSEFROM.invokeExact(actions, n));
+                if (ctty != null) { // opened after setsid (glibc applies the attributes first): it becomes the session's terminal
+                    check((int) ADD_OPEN.invokeExact(actions, n, arena.allocateFrom(ctty), O_RDWR, 0));
+                    check((int) ADD_CLOSE.invokeExact(actions, n));
+                }
                 check((int) ADD_CHDIR.invokeExact(actions, arena.allocateFrom(cwd)));
                 MemorySegment sigs = arena.allocate(SIGSET_SIZE, 8);
                 sigs.set(JAVA_LONG, 0, mask);

@@ -51,6 +51,7 @@ public final class Processes {
         c.sid = parent.sid;
         c.cwd = parent.cwd;
         c.umask = parent.umask;
+        c.ctty = parent.ctty;
         c.nofileSoft = parent.nofileSoft;
         c.nofileHard = parent.nofileHard;
         c.parentDeathSignal = 0;
