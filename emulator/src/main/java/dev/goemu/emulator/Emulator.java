@@ -111,6 +111,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
         this.timeSliceNanos = options.timeSliceNanos();
         this.cpu = Unicorn.openX86_64();
         cpu.setLinuxFpuDefaults();
+        cpu.disableExits(); // a jump to 0 is a guest fault, not the end of the run
         this.memory = new AddressSpace(new UnicornMapper(cpu));
         String exe = options.binary().toAbsolutePath().normalize().toString();
         this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
@@ -164,8 +165,10 @@ public final class Emulator implements Debuggee, AutoCloseable {
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
-                handleFault(e);
+                if (fault == null) fault = Fault.engine(e, cpu.reg(X86.RIP));
             }
+            // The interrupt hook stops the CPU without an error: a fault must not be retried as if nothing happened.
+            if (fault != null) handleFault();
             if (kernel.exited()) break;
             stopAfterSyscall = false;
             if (registersAfterSyscall != null) {
@@ -185,8 +188,8 @@ public final class Emulator implements Debuggee, AutoCloseable {
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
-    private void handleFault(UnicornException e) {
-        Fault f = fault != null ? fault : Fault.engine(e, cpu.reg(X86.RIP));
+    private void handleFault() {
+        Fault f = fault;
         fault = null;
         if (!kernel.fault(current, f.signal(), f.code(), f.address(), f.trapno())) {
             throw new GuestCrash(f, cpu.reg(X86.RIP), current.tid, elf.symbols());

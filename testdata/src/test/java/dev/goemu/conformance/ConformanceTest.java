@@ -141,6 +141,11 @@ class ConformanceTest {
             // The runtime without async preemption (no SIGURG): cooperative scheduling only.
             c("preempt-off").program("goroutines").env("GODEBUG", "asyncpreemptoff=1"),
             c("faults"),
+            // CPU exceptions from the program's own assembly: a recovered divide error (SIGFPE); int3 (SIGTRAP) and
+            // ud2 (SIGILL), which Go's handler reports as fatal ("SIGILL: illegal instruction", PC, exit 2).
+            c("traps-divide").program("traps").args("divide"),
+            c("traps-int3").program("traps").args("int3").stderrHead().exit(2),
+            c("traps-ud2").program("traps").args("ud2").stderrHead().exit(2),
             c("panic").trace().exit(2),
             c("panic-goroutine").program("panic").args("goroutine").trace().exit(2),
             c("panic-nil").program("panic").args("nil").trace().exit(2),
