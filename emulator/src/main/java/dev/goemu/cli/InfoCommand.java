@@ -105,7 +105,8 @@ final class InfoCommand implements Cli.Command {
     private static void sections(PrintStream out, ElfFile elf) {
         out.println();
         if (elf.sections().isEmpty()) {
-            out.println("Section headers: none");
+            out.println("Section headers: " + elf.sectionsProblem()
+                    .map(p -> "unusable, " + p + " (Linux ignores them; no symbols, Go metadata or DWARF)").orElse("none"));
             return;
         }
         out.println("Section headers:");
@@ -119,7 +120,8 @@ final class InfoCommand implements Cli.Command {
     private static void linking(PrintStream out, ElfFile elf) {
         out.println();
         if (elf.isStatic()) {
-            out.println("Linking:      static (goemu can run it)");
+            out.println("Linking:      static " + elf.execFailure().map(r -> "(but Linux kills it as it starts: " + r + ")")
+                    .orElse("(goemu can run it)"));
         } else {
             out.println("Linking:      dynamic" + elf.interpreter().map(i -> ", interpreter " + i).orElse(", needs shared libraries")
                     + " (goemu runs static binaries only)");

@@ -47,6 +47,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
     private final AddressSpace memory;
     /** Kept for its symbols, which only a crash report reads (reading them costs a hello-world run 0.1 s). */
     private final ElfFile elf;
+    private final ProcessImage.Entry image;
     private final ScheduledExecutorService ticker;
     private final long timeSliceNanos;
     private final long[] resultSlot = new long[1];
@@ -108,17 +109,23 @@ public final class Emulator implements Debuggee, AutoCloseable {
     public Emulator(Options options) throws BadBinaryException {
         this.elf = ElfFile.read(options.binary());
         elf.requireStaticExecutable();
+        elf.execFailure().ifPresent(reason -> { throw GuestCrash.atExec(elf, reason); });
         this.timeSliceNanos = options.timeSliceNanos();
         this.cpu = Unicorn.openX86_64();
-        cpu.setLinuxFpuDefaults();
-        cpu.disableExits(); // a jump to 0 is a guest fault, not the end of the run
-        this.memory = new AddressSpace(new UnicornMapper(cpu));
-        String exe = options.binary().toAbsolutePath().normalize().toString();
-        this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
-        ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
+        try {
+            cpu.setLinuxFpuDefaults();
+            cpu.disableExits(); // a jump to 0 is a guest fault, not the end of the run
+            this.memory = new AddressSpace(new UnicornMapper(cpu));
+            String exe = options.binary().toAbsolutePath().normalize().toString();
+            this.kernel = new Kernel(new Kernel.Config(exe, options.cpus(), options.strace(), System.err), memory, new CpuMachine());
+            this.image = ProcessImage.load(elf, memory, options.argv(), options.envp());
+        } catch (RuntimeException | Error e) {
+            cpu.close();
+            throw e;
+        }
         kernel.createMainTask();
-        cpu.setReg(X86.RSP, entry.sp());
-        cpu.setReg(X86.RIP, entry.pc());
+        cpu.setReg(X86.RSP, image.sp());
+        cpu.setReg(X86.RIP, image.pc());
         this.syscallRegs = cpu.batch(X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.RFLAGS);
         this.syscallResult = cpu.batch(X86.RAX, X86.RCX, X86.R11);
         // Time syscalls are answered in C, but --strace must see every syscall.
@@ -189,7 +196,7 @@ public final class Emulator implements Debuggee, AutoCloseable {
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
     private void handleFault() {
-        Fault f = fault;
+        Fault f = fault.signal() == Fault.SIGSEGV && image.isPastEndOfFile(fault.address()) ? fault.pastEndOfFile() : fault;
         fault = null;
         if (!kernel.fault(current, f.signal(), f.code(), f.address(), f.trapno())) {
             throw new GuestCrash(f, cpu.reg(X86.RIP), current.tid, elf.symbols());

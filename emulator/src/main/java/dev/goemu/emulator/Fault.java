@@ -5,8 +5,8 @@ import dev.goemu.unicorn.UnicornException;
 
 /** A CPU exception as Linux reports it to the process: signal, si_code, fault address, trap number, and a description. */
 record Fault(int signal, int code, long address, int trapno, String description) {
-    static final int SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGSEGV = 11;
-    private static final int SEGV_MAPERR = 1, SEGV_ACCERR = 2, FPE_INTDIV = 1, ILL_ILLOPN = 2, SI_KERNEL = 0x80;
+    static final int SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
+    private static final int BUS_ADRERR = 2, SEGV_MAPERR = 1, SEGV_ACCERR = 2, FPE_INTDIV = 1, ILL_ILLOPN = 2, SI_KERNEL = 0x80;
     private static final int TRAP_DE = 0, TRAP_BP = 3, TRAP_UD = 6, TRAP_GP = 13, TRAP_PF = 14;
 
     static Fault memory(int type, long address) {
@@ -22,6 +22,12 @@ record Fault(int signal, int code, long address, int trapno, String description)
         boolean unmapped = type == MemType.READ_UNMAPPED || type == MemType.WRITE_UNMAPPED || type == MemType.FETCH_UNMAPPED;
         return new Fault(SIGSEGV, unmapped ? SEGV_MAPERR : SEGV_ACCERR, address, TRAP_PF,
                 String.format("SIGSEGV (%s 0x%x)", what, address));
+    }
+
+    /** An access to a file page past the end of the file, which Linux answers with SIGBUS. */
+    Fault pastEndOfFile() {
+        return new Fault(SIGBUS, BUS_ADRERR, address, trapno,
+                String.format("SIGBUS (access to 0x%x, in a page of the binary past the end of its file)", address));
     }
 
     static Fault interrupt(int intno, long pc) {
