@@ -33,9 +33,9 @@ class ElfFuzzTest {
     static final String HELLO = "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"Hello, world!\")\n}\n";
     private static final Path OUT = Path.of("target", "elf-fuzz").toAbsolutePath();
     private static final long SEED = Long.getLong("goemu.fuzz.seed", 20261130L);
-    private static final int COUNT = Integer.getInteger("goemu.fuzz.count", 3000);
+    private static final int COUNT = Integer.getInteger("goemu.fuzz.count", 2500);
     /** Every this many random inputs also go through {@code goemu info} and the process set-up (the slow part). */
-    private static final int DEEP_EVERY = 15;
+    private static final int DEEP_EVERY = 20;
     private static final long MAX_NANOS = 5_000_000_000L, MAX_RSS_GROWTH = 256L << 20;
     private static byte[] hello;
     private static int phnum, shnum;
@@ -64,13 +64,13 @@ class ElfFuzzTest {
     @Test
     void randomMutations() throws Exception {
         Random rnd = new Random(SEED);
-        long start = System.nanoTime();
+        long start = System.nanoTime(), cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         int refused = 0;
         for (int i = 0; i < COUNT; i++) {
             if (!check(ElfMutation.random(rnd, hello.length, phnum, shnum), i % DEEP_EVERY == 0)) refused++;
         }
-        System.out.printf("ElfFuzzTest: %d mutations (seed %d), %d refused, %.1f s%n", COUNT, SEED, refused,
-                (System.nanoTime() - start) / 1e9);
+        System.out.printf("ElfFuzzTest: %d mutations (seed %d), %d refused, %.1f s (%.1f s of CPU)%n", COUNT, SEED,
+                refused, (System.nanoTime() - start) / 1e9, (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0) / 1e9);
         assertTrue(refused > COUNT / 50 && refused < COUNT - COUNT / 50, "mutations that both pass and fail: " + refused);
     }
 

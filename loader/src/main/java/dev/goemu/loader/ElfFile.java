@@ -97,8 +97,7 @@ public final class ElfFile {
         this.path = path;
         this.data = data;
         this.le = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        this.header = ByteBuffer.wrap(Arrays.copyOf(data, EHDR_SIZE))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        this.header = ByteBuffer.wrap(Arrays.copyOf(data, EHDR_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
         checkMagic();
         this.type = header.getShort(16) & 0xffff;
         switch (type) {
@@ -110,25 +109,27 @@ public final class ElfFile {
         int machine = header.getShort(18) & 0xffff;
         if (machine != EM_X86_64) {
             // Linux looks at no ident byte but the magic; the class and byte order only make the message clearer.
-            if (data[5] == 2) machine = Short.reverseBytes((short) machine) & 0xffff;
+            boolean bigEndian = header.get(5) == 2;
+            if (bigEndian) machine = Short.reverseBytes((short) machine) & 0xffff;
             throw badHeader("ELF for %s (machine %d%s), goemu runs x86-64 only", machineName(machine), machine,
-                    data[4] == 1 ? ", 32-bit" : data[5] == 2 ? ", big-endian" : "");
+                    header.get(4) == 1 ? ", 32-bit" : bigEndian ? ", big-endian" : "");
         }
         this.entry = header.getLong(24);
         this.phoff = header.getLong(32);
         this.phnum = header.getShort(56) & 0xffff;
         this.programHeaders = readProgramHeaders();
         this.interpreter = readInterpreter();
-        String[] problem = {null};
-        this.sections = readSections(problem);
-        this.sectionsProblem = Optional.ofNullable(problem[0]);
+        SectionTable table = readSections();
+        this.sections = table.sections();
+        this.sectionsProblem = Optional.ofNullable(table.problem());
         this.neededLibraries = readNeededLibraries();
         Layout l = new Layout();
         this.layout = l.segments();
         this.imageEnd = l.imageEnd;
-        this.execFailure = Optional.ofNullable(l.failure != null ? l.failure
-                : Long.compareUnsigned(entry, TASK_SIZE) >= 0
-                ? String.format("entry point 0x%x lies above the user address space (0x%x)", entry, TASK_SIZE) : null);
+        if (l.failure == null && Long.compareUnsigned(entry, TASK_SIZE) >= 0) {
+            l.failure = String.format("entry point 0x%x lies above the user address space (0x%x)", entry, TASK_SIZE);
+        }
+        this.execFailure = Optional.ofNullable(l.failure);
     }
 
     private void checkMagic() throws BadBinaryException {
@@ -201,31 +202,36 @@ public final class ElfFile {
         return Optional.empty();
     }
 
+    /** The section headers, or why there are none (null if the file simply has none). */
+    private record SectionTable(List<Section> sections, String problem) {
+        static SectionTable unusable(String format, Object... args) {
+            return new SectionTable(List.of(), String.format(format, args));
+        }
+    }
+
     /**
-     * The section headers, all or none: Linux ignores them, so a problem only costs the symbols and Go metadata
-     * (it goes to {@code problem[0]}), never the run.
+     * The section headers, all or none: Linux ignores them, so a problem only costs the symbols and Go metadata,
+     * never the run.
      */
-    private List<Section> readSections(String[] problem) {
+    private SectionTable readSections() {
         long shoff = header.getLong(40);
         int shnum = header.getShort(60) & 0xffff, shstrndx = header.getShort(62) & 0xffff;
         int shentsize = header.getShort(58) & 0xffff;
-        if (shoff == 0 || shnum == 0) return List.of();
-        if (shentsize != SHDR_SIZE) {
-            problem[0] = String.format("section header size is %d bytes, expected %d", shentsize, SHDR_SIZE);
-        } else if (!fits(shoff, (long) shnum * SHDR_SIZE)) {
-            problem[0] = String.format("%d section headers at file offset 0x%x lie past the end of the file", shnum, shoff);
-        } else if (shstrndx >= shnum) {
-            problem[0] = String.format("section name table index %d is out of range (%d sections)", shstrndx, shnum);
+        if (shoff == 0 || shnum == 0) return new SectionTable(List.of(), null);
+        if (shentsize != SHDR_SIZE) return SectionTable.unusable("section header size is %d bytes, expected %d", shentsize, SHDR_SIZE);
+        if (!fits(shoff, (long) shnum * SHDR_SIZE)) {
+            return SectionTable.unusable("%d section headers at file offset 0x%x lie past the end of the file", shnum, shoff);
         }
-        if (problem[0] != null) return List.of();
+        if (shstrndx >= shnum) {
+            return SectionTable.unusable("section name table index %d is out of range (%d sections)", shstrndx, shnum);
+        }
         for (int i = 0; i < shnum; i++) {
             long h = shoff + (long) i * SHDR_SIZE;
             int type = i32(h + 4);
             long offset = u64(h + 24), size = u64(h + 32);
             if (type != Section.SHT_NOBITS && type != Section.SHT_NULL && size != 0 && !fits(offset, size)) {
-                problem[0] = String.format("section %d at file offset 0x%x + 0x%x bytes lies past the end of the file",
+                return SectionTable.unusable("section %d at file offset 0x%x + 0x%x bytes lies past the end of the file",
                         i, offset, size);
-                return List.of();
             }
         }
         long names = shoff + (long) shstrndx * SHDR_SIZE, namesOffset = u64(names + 24), namesSize = u64(names + 32);
@@ -233,14 +239,11 @@ public final class ElfFile {
         for (int i = 0; i < shnum; i++) {
             long h = shoff + (long) i * SHDR_SIZE;
             String name = shstrndx == 0 ? "" : cString(namesOffset, namesSize, u32(h));
-            if (name == null) {
-                problem[0] = String.format("section %d: its name lies outside the section name table", i);
-                return List.of();
-            }
+            if (name == null) return SectionTable.unusable("section %d: its name lies outside the section name table", i);
             out.add(new Section(i, name, i32(h + 4), u64(h + 8), u64(h + 16), u64(h + 24), u64(h + 32),
                     i32(h + 40), i32(h + 44), u64(h + 48), u64(h + 56)));
         }
-        return List.copyOf(out);
+        return new SectionTable(List.copyOf(out), null);
     }
 
     /** The DT_NEEDED names of PT_DYNAMIC, found through DT_STRTAB (an address, so through the PT_LOADs). */
@@ -249,7 +252,7 @@ public final class ElfFile {
         long strtabVaddr = -1;
         for (ProgramHeader ph : programHeaders) {
             if (ph.type() != PT_DYNAMIC || !fits(ph.offset(), 0)) continue;
-            long end = ph.offset() + Math.min(ph.filesz() & Long.MAX_VALUE, data.length - ph.offset());
+            long end = fits(ph.offset(), ph.filesz()) ? ph.offset() + ph.filesz() : data.length; // what is in the file
             for (long at = ph.offset(); at + DYN_SIZE <= end; at += DYN_SIZE) {
                 long tag = u64(at), value = u64(at + 8);
                 if (tag == DT_NULL) break;
