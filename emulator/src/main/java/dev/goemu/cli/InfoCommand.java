@@ -66,7 +66,7 @@ final class InfoCommand implements Cli.Command {
         programHeaders(out, elf);
         sections(out, elf);
         linking(out, elf);
-        goInfo(out, go, goError, info, infoError);
+        goInfo(out, elf, go, goError, info, infoError);
         symbolsAndDebugInfo(out, elf, go, info);
         out.flush();
         return 0;
@@ -128,10 +128,11 @@ final class InfoCommand implements Cli.Command {
         }
     }
 
-    private static void goInfo(PrintStream out, Optional<GoSymbols> go, String goError, Optional<GoBuildInfo> info,
+    private static void goInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, String goError, Optional<GoBuildInfo> info,
                                String infoError) {
         if (go.isEmpty() && goError == null && info.isEmpty() && infoError == null) {
-            out.println("Go:           not a Go binary (no .gopclntab, no .go.buildinfo)");
+            out.println("Go:           " + (elf.sectionsProblem().isPresent() ? "unknown (no usable section headers)"
+                    : "not a Go binary (no .gopclntab, no .go.buildinfo)"));
             return;
         }
         out.println("Go:");
@@ -165,7 +166,7 @@ final class InfoCommand implements Cli.Command {
 
     private static void symbolsAndDebugInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, Optional<GoBuildInfo> info) {
         if (elf.symbols().isEmpty()) {
-            out.println("Symbols:      none (stripped)" + (go.isPresent()
+            out.println("Symbols:      " + (elf.sectionsProblem().isPresent() ? "unavailable" : "none (stripped)") + (go.isPresent()
                     ? "; function names and source lines come from .gopclntab" : ""));
         } else {
             long functions = elf.symbols().all().stream().filter(s -> s.type() == Symbol.STT_FUNC).count();
