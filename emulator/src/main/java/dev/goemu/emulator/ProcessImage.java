@@ -37,8 +37,10 @@ final class ProcessImage {
     private ProcessImage() {}
 
     static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp) {
-        List<LoadSegment> segments = elf.loadSegments(0);
-        checkHostLimits(elf, segments);
+        long minAddr = procLong("/proc/sys/vm/mmap_min_addr", 65536);
+        long bias = elf.type() == ElfFile.ET_DYN ? dynamicBias(elf, mem, minAddr) : 0;
+        List<LoadSegment> segments = elf.loadSegments(bias);
+        checkHostLimits(elf, segments, minAddr);
         for (LoadSegment s : segments) {
             try {
                 mem.mapFixed(s.start(), s.end() - s.start(), s.pastEndOfFile() ? 0 : s.perms());
@@ -48,22 +50,34 @@ final class ProcessImage {
             }
             if (s.fileSize() > 0) mem.write(s.start(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
         }
-        mem.initBreak(elf.programBreak(0));
+        mem.initBreak(elf.programBreak(bias));
         mem.mapFixed(STACK_TOP - STACK_SIZE, STACK_SIZE, 3);
         byte[] random = randomBytes(16);
         long uid = unixId("uid"), gid = unixId("gid");
-        Auxv auxv = Auxv.forBinary(elf, 0, uid, uid, gid, gid, HWCAP_X86_64);
+        Auxv auxv = Auxv.forBinary(elf, bias, uid, uid, gid, gid, HWCAP_X86_64);
         String execfn = argv.isEmpty() ? elf.path().toString() : argv.getFirst();
         InitialStack stack = InitialStack.build(STACK_TOP, argv, envp, execfn, auxv, random);
         mem.write(stack.base(), stack.bytes());
-        return new Entry(elf.entry(), stack.sp(), segments.stream().filter(LoadSegment::pastEndOfFile).toList());
+        return new Entry(elf.entry() + bias, stack.sp(), segments.stream().filter(LoadSegment::pastEndOfFile).toList());
+    }
+
+    /**
+     * Where Linux puts an ET_DYN without interpreter: its first segment's address is 0, so mmap picks the place
+     * (top-down, as for any mapping without a hint); the image's own addresses only matter relative to each other.
+     */
+    private static long dynamicBias(ElfFile elf, AddressSpace mem, long minAddr) {
+        long at = mem.chooseAddress(0, elf.loadSize());
+        long bias = at < 0 ? at : elf.biasFor(at);
+        if (at < 0 || !elf.fitsAt(bias, minAddr)) {
+            throw GuestCrash.atExec(elf, String.format("no room for its 0x%x bytes (ENOMEM)", elf.loadSize()));
+        }
+        return bias;
     }
 
     /** Linux's mmap refuses pages below vm.mmap_min_addr, and its overcommit heuristic a bss larger than RAM + swap. */
-    private static void checkHostLimits(ElfFile elf, List<LoadSegment> segments) {
+    private static void checkHostLimits(ElfFile elf, List<LoadSegment> segments, long minAddr) {
         if (segments.isEmpty()) return;
-        long minAddr = procLong("/proc/sys/vm/mmap_min_addr", 65536);
-        if (elf.type() == ElfFile.ET_EXEC && segments.getFirst().start() < minAddr) {
+        if (segments.getFirst().start() < minAddr) {
             throw GuestCrash.atExec(elf, String.format("a segment maps 0x%x, below vm.mmap_min_addr (0x%x)",
                     segments.getFirst().start(), minAddr));
         }

@@ -504,11 +504,39 @@ public final class ElfFile {
         return execFailure;
     }
 
+    /**
+     * For an ET_DYN without interpreter, which Linux maps wherever mmap puts {@link #loadSize()} bytes: the bias
+     * (Linux's load_bias) when mmap chose {@code mappedAt}, aligned down to the largest power-of-two p_align above a
+     * page. Check it with {@link #fitsAt} before use.
+     */
+    public long biasFor(long mappedAt) {
+        long align = PAGE_SIZE, firstVaddr = 0;
+        boolean first = true;
+        for (ProgramHeader ph : programHeaders) {
+            if (ph.type() != PT_LOAD) continue;
+            if (first) firstVaddr = ph.vaddr();
+            first = false;
+            if (Long.bitCount(ph.align()) == 1 && Long.compareUnsigned(ph.align(), align) > 0) align = ph.align();
+        }
+        return pageDown((mappedAt & -align) - firstVaddr);
+    }
+
+    /** Linux's total_mapping_size: from the lowest PT_LOAD's page to the end of the highest PT_LOAD. */
+    public long loadSize() {
+        return layout.isEmpty() ? 0 : pageUp(imageEnd) - layout.getFirst().start();
+    }
+
+    /** Whether the image loaded at {@code bias} lies in {@code [lowest, TASK_SIZE)}. */
+    public boolean fitsAt(long bias, long lowest) {
+        long top = Math.max(layout.isEmpty() ? 0 : layout.getLast().end(), pageUp(imageEnd));
+        long bottom = layout.isEmpty() ? lowest : layout.getFirst().start();
+        return (bias & (PAGE_SIZE - 1)) == 0 && bias >= lowest - bottom && bias <= TASK_SIZE - top;
+    }
+
     private void checkBias(long bias) {
-        long top = layout.isEmpty() ? 0 : layout.getLast().end();
-        if (bias < 0 || (bias & (PAGE_SIZE - 1)) != 0 || bias > USER_LIMIT - Math.max(top, pageUp(imageEnd))) {
+        if (!fitsAt(bias, 0)) {
             throw new IllegalArgumentException(String.format(
-                    "load bias 0x%x must be page-aligned and keep %s below 0x%x", bias, path, USER_LIMIT));
+                    "load bias 0x%x must be page-aligned and keep %s inside the user address space", bias, path));
         }
     }
 
