@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -21,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * goemu (status 126); one Linux runs, or kills as it starts, gives the same stdout and exit status under goemu
  * (0, 139, ...). goemu runs in a child JVM on this test's class path, as {@code goemu run}. The native runs go
  * through a direct execve (a Go helper's syscall.Exec): Java's and glibc's exec run a file that execve refuses
- * with ENOEXEC as a shell script.
+ * with ENOEXEC as a shell script. {@code -Dgoemu.elfrun.random=N} (and {@code goemu.fuzz.seed}) adds N random
+ * mutations, to hunt for differences.
  */
 class MutatedElfRunTest {
     private static final Path OUT = Path.of("target", "elf-run").toAbsolutePath();
@@ -44,7 +46,12 @@ class MutatedElfRunTest {
 
     @Test
     void goemuRunsWhatLinuxRunsAndRefusesWhatItRefuses() throws Exception {
-        List<ElfMutation> corpus = ElfFuzzTest.corpus("corpus.txt");
+        List<ElfMutation> corpus = new ArrayList<>(ElfFuzzTest.corpus("corpus.txt"));
+        Random rnd = new Random(Long.getLong("goemu.fuzz.seed", 1));
+        int phnum = (hello[56] & 0xff) | (hello[57] & 0xff) << 8, shnum = (hello[60] & 0xff) | (hello[61] & 0xff) << 8;
+        for (int i = Integer.getInteger("goemu.elfrun.random", 0); i > 0; i--) {
+            corpus.add(ElfMutation.random(rnd, hello.length, phnum, shnum));
+        }
         ExecutorService pool = Executors.newFixedThreadPool(2); // the machines have 2 cores
         try {
             List<Future<String>> results = new ArrayList<>();
