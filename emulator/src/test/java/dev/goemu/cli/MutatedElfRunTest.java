@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class MutatedElfRunTest {
     private static final Path OUT = Path.of("target", "elf-run").toAbsolutePath();
+    private static final Path SCRATCH = OUT.resolve("cwd");
     private static final long TIMEOUT_SECONDS = 60;
     private static final String EXECVE = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"syscall\"\n)\n\n"
             + "func main() {\n\terr := syscall.Exec(os.Args[1], os.Args[1:], os.Environ())\n"
@@ -40,6 +41,7 @@ class MutatedElfRunTest {
     static void build() throws Exception {
         Path go = TestGo.module(OUT, ElfFuzzTest.HELLO);
         hello = Files.readAllBytes(TestGo.build(go, OUT, "hello"));
+        Files.createDirectories(SCRATCH);
         Path helper = OUT.resolve("execve");
         execve = TestGo.build(TestGo.module(helper, EXECVE), helper, "execve");
     }
@@ -89,7 +91,8 @@ class MutatedElfRunTest {
     private static Outcome run(List<String> cmd) throws Exception {
         Path stdout = Files.createTempFile(OUT, "stdout", ".txt");
         try {
-            Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile())
+            // A mutant may run stray code that creates files: it runs in a scratch directory, not the module's.
+            Process p = new ProcessBuilder(cmd).directory(SCRATCH.toFile()).redirectOutput(stdout.toFile())
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
