@@ -61,6 +61,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     private final AddressSpace memory;
     /** Kept for its symbols, which only a crash report reads (reading them costs a hello-world run 0.1 s). */
     private final ElfFile elf;
+    private final ProcessImage.Entry image;
     private final ScheduledExecutorService ticker;
     private final long timeSliceNanos;
     private final long[] resultSlot = new long[1];
@@ -133,18 +134,25 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     /** An image of {@code elf}; {@code start} (from {@link Kernel#execStart}) says which process execs it, null for the root. */
     Emulator(Options options, ElfFile elf, Kernel.Start start) throws BadBinaryException {
         this.elf = elf;
+        elf.execFailure().ifPresent(reason -> { throw GuestCrash.atExec(elf, reason); });
         this.timeSliceNanos = options.timeSliceNanos();
         this.cpu = Unicorn.openX86_64();
-        cpu.setLinuxFpuDefaults();
-        this.memory = new AddressSpace(new UnicornMapper(cpu));
-        String exe = options.binary().toAbsolutePath().normalize().toString();
-        Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
-        this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
-                : new Kernel(config, memory, new CpuMachine(), start);
-        ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
+        try {
+            cpu.setLinuxFpuDefaults();
+            cpu.disableExits(); // a jump to 0 is a guest fault, not the end of the run
+            this.memory = new AddressSpace(new UnicornMapper(cpu));
+            String exe = options.binary().toAbsolutePath().normalize().toString();
+            Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
+            this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
+                    : new Kernel(config, memory, new CpuMachine(), start);
+            this.image = ProcessImage.load(elf, memory, options.argv(), options.envp());
+        } catch (RuntimeException | Error e) {
+            cpu.close();
+            throw e;
+        }
         kernel.createMainTask();
-        cpu.setReg(X86.RSP, entry.sp());
-        cpu.setReg(X86.RIP, entry.pc());
+        cpu.setReg(X86.RSP, image.sp());
+        cpu.setReg(X86.RIP, image.pc());
         this.syscallRegs = cpu.batch(X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.RFLAGS);
         this.syscallResult = cpu.batch(X86.RAX, X86.RCX, X86.R11);
         // Time syscalls are answered in C, but --strace must see every syscall.
@@ -152,7 +160,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         cpu.onInvalidMemory((type, address, size, value) -> {
             // The CPU gets guest memory on its first touch (AddressSpace.mapOnFault): then the access is retried.
             if (Fault.unmapped(type) && memory.mapOnFault(address)) return true;
-            fault = memory.isPastEof(address) ? Fault.pastEndOfFile(address)
+            fault = memory.isPastEof(address) ? Fault.pastEndOfMapping(address)
                     : Fault.memory(type, address, memory.isMapped(address));
             return false;
         });
@@ -236,8 +244,10 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
-                handleFault(e);
+                if (fault == null) fault = Fault.engine(e, cpu.reg(X86.RIP));
             }
+            // The interrupt hook stops the CPU without an error: a fault must not be retried as if nothing happened.
+            if (fault != null) handleFault();
             if (kernel.exited()) break;
             stopAfterSyscall = false;
             if (registersAfterSyscall != null) {
@@ -291,8 +301,8 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
-    private void handleFault(UnicornException e) {
-        Fault f = fault != null ? fault : Fault.engine(e, cpu.reg(X86.RIP));
+    private void handleFault() {
+        Fault f = fault.signal() == Fault.SIGSEGV && image.isPastEndOfFile(fault.address()) ? fault.pastEndOfFile() : fault;
         fault = null;
         if (!kernel.fault(current, f.signal(), f.code(), f.address(), f.trapno())) {
             throw new GuestCrash(f, cpu.reg(X86.RIP), current.tid, elf.symbols());
