@@ -66,7 +66,7 @@ final class InfoCommand implements Cli.Command {
         programHeaders(out, elf);
         sections(out, elf);
         linking(out, elf);
-        goInfo(out, go, goError, info, infoError);
+        goInfo(out, elf, go, goError, info, infoError);
         symbolsAndDebugInfo(out, elf, go, info);
         out.flush();
         return 0;
@@ -105,7 +105,8 @@ final class InfoCommand implements Cli.Command {
     private static void sections(PrintStream out, ElfFile elf) {
         out.println();
         if (elf.sections().isEmpty()) {
-            out.println("Section headers: none");
+            out.println("Section headers: " + elf.sectionsProblem()
+                    .map(p -> "unusable, " + p + " (Linux ignores them; no symbols, Go metadata or DWARF)").orElse("none"));
             return;
         }
         out.println("Section headers:");
@@ -119,17 +120,19 @@ final class InfoCommand implements Cli.Command {
     private static void linking(PrintStream out, ElfFile elf) {
         out.println();
         if (elf.isStatic()) {
-            out.println("Linking:      static (goemu can run it)");
+            out.println("Linking:      static " + elf.execFailure().map(r -> "(but Linux kills it as it starts: " + r + ")")
+                    .orElse("(goemu can run it)"));
         } else {
             out.println("Linking:      dynamic" + elf.interpreter().map(i -> ", interpreter " + i).orElse(", needs shared libraries")
                     + " (goemu runs static binaries only)");
         }
     }
 
-    private static void goInfo(PrintStream out, Optional<GoSymbols> go, String goError, Optional<GoBuildInfo> info,
+    private static void goInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, String goError, Optional<GoBuildInfo> info,
                                String infoError) {
         if (go.isEmpty() && goError == null && info.isEmpty() && infoError == null) {
-            out.println("Go:           not a Go binary (no .gopclntab, no .go.buildinfo)");
+            out.println("Go:           " + (elf.sectionsProblem().isPresent() ? "unknown (no usable section headers)"
+                    : "not a Go binary (no .gopclntab, no .go.buildinfo)"));
             return;
         }
         out.println("Go:");
@@ -163,7 +166,7 @@ final class InfoCommand implements Cli.Command {
 
     private static void symbolsAndDebugInfo(PrintStream out, ElfFile elf, Optional<GoSymbols> go, Optional<GoBuildInfo> info) {
         if (elf.symbols().isEmpty()) {
-            out.println("Symbols:      none (stripped)" + (go.isPresent()
+            out.println("Symbols:      " + (elf.sectionsProblem().isPresent() ? "unavailable" : "none (stripped)") + (go.isPresent()
                     ? "; function names and source lines come from .gopclntab" : ""));
         } else {
             long functions = elf.symbols().all().stream().filter(s -> s.type() == Symbol.STT_FUNC).count();

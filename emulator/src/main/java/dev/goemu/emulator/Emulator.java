@@ -62,6 +62,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     private final AddressSpace memory;
     /** Kept for its symbols, which only a crash report reads (reading them costs a hello-world run 0.1 s). */
     private final ElfFile elf;
+    private final ProcessImage.Entry image;
     private final ScheduledExecutorService ticker;
     private final long timeSliceNanos;
     private final long[] resultSlot = new long[1];
@@ -133,25 +134,45 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
 
     /** An image of {@code elf}; {@code start} (from {@link Kernel#execStart}) says which process execs it, null for the root. */
     Emulator(Options options, ElfFile elf, Kernel.Start start) throws BadBinaryException {
-        this(options, elf, Unicorn.openX86_64(), null, start);
-        ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
-        kernel.createMainTask();
-        cpu.setReg(X86.RSP, entry.sp());
-        cpu.setReg(X86.RIP, entry.pc());
+        this(options, elf, engineFor(elf), null, null, start);
     }
 
-    /** A CPU with its kernel and memory: {@code forked} (a fork child's copy, made for {@code cpu}) or, if null, a new one. */
-    private Emulator(Options options, ElfFile elf, Unicorn cpu, AddressSpace forked, Kernel.Start start) {
+    /** A new engine for an image of {@code elf}, unless Linux would kill the process at exec (GuestCrash). */
+    private static Unicorn engineFor(ElfFile elf) {
+        elf.execFailure().ifPresent(reason -> { throw GuestCrash.atExec(elf, reason); });
+        return Unicorn.openX86_64();
+    }
+
+    /**
+     * A CPU with its kernel and memory: a fork child's ({@code forked}, a copy made for {@code cpu}, of the parent's
+     * {@code forkedImage}) or, if null, a new image of {@code elf} loaded into new memory, its main thread ready.
+     */
+    private Emulator(Options options, ElfFile elf, Unicorn cpu, AddressSpace forked, ProcessImage.Entry forkedImage,
+                     Kernel.Start start) {
         this.options = options;
         this.elf = elf;
         this.timeSliceNanos = options.timeSliceNanos();
         this.cpu = cpu;
-        cpu.setLinuxFpuDefaults();
-        this.memory = forked != null ? forked : new AddressSpace(new UnicornMapper(cpu));
-        String exe = options.binary().toAbsolutePath().normalize().toString();
-        Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
-        this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
-                : new Kernel(config, memory, new CpuMachine(), start);
+        try {
+            cpu.setLinuxFpuDefaults();
+            cpu.disableExits(); // a jump to 0 is a guest fault, not the end of the run
+            this.memory = forked != null ? forked : new AddressSpace(new UnicornMapper(cpu));
+            String exe = options.binary().toAbsolutePath().normalize().toString();
+            Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
+            this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
+                    : new Kernel(config, memory, new CpuMachine(), start);
+            if (forked == null) {
+                this.image = ProcessImage.load(elf, memory, options.argv(), options.envp());
+                kernel.createMainTask();
+                cpu.setReg(X86.RSP, image.sp());
+                cpu.setReg(X86.RIP, image.pc());
+            } else {
+                this.image = forkedImage;
+            }
+        } catch (RuntimeException | Error e) {
+            cpu.close();
+            throw e;
+        }
         this.syscallRegs = cpu.batch(X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.RFLAGS);
         this.syscallResult = cpu.batch(X86.RAX, X86.RCX, X86.R11);
         // Time syscalls are answered in C, but --strace must see every syscall.
@@ -159,7 +180,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         cpu.onInvalidMemory((type, address, size, value) -> {
             // The CPU gets guest memory on its first touch (AddressSpace.mapOnFault): then the access is retried.
             if (Fault.unmapped(type) && memory.mapOnFault(address)) return true;
-            fault = memory.isPastEof(address) ? Fault.pastEndOfFile(address)
+            fault = memory.isPastEof(address) ? Fault.pastEndOfMapping(address)
                     : Fault.memory(type, address, memory.isMapped(address));
             return false;
         });
@@ -244,8 +265,10 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
-                handleFault(e);
+                if (fault == null) fault = Fault.engine(e, cpu.reg(X86.RIP));
             }
+            // The interrupt hook stops the CPU without an error: a fault must not be retried as if nothing happened.
+            if (fault != null) handleFault();
             if (kernel.exited()) break;
             stopAfterSyscall = false;
             if (registersAfterSyscall != null) {
@@ -313,7 +336,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             cpu.setReg(X86.RAX, kernel.forkFailed(f));
             return;
         }
-        Emulator child = new Emulator(options, elf, childCpu, copy, f.start());
+        Emulator child = new Emulator(options, elf, childCpu, copy, image, f.start());
         child.kernel.createForkedTask(f);
         CpuRegisters.write(childCpu, CpuRegisters.read(cpu));
         childCpu.setReg(X86.FS_BASE, f.setTls() ? f.tls() : cpu.reg(X86.FS_BASE));
@@ -324,8 +347,8 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
-    private void handleFault(UnicornException e) {
-        Fault f = fault != null ? fault : Fault.engine(e, cpu.reg(X86.RIP));
+    private void handleFault() {
+        Fault f = fault.signal() == Fault.SIGSEGV && image.isPastEndOfFile(fault.address()) ? fault.pastEndOfFile() : fault;
         fault = null;
         if (!kernel.fault(current, f.signal(), f.code(), f.address(), f.trapno())) {
             throw new GuestCrash(f, cpu.reg(X86.RIP), current.tid, elf.symbols());

@@ -1,8 +1,12 @@
 package dev.goemu.emulator;
 
+import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.SymbolTable;
 
-/** The guest died of a CPU fault it did not handle: one line for the user, and the status a shell would show. */
+/**
+ * The guest died of a CPU fault it did not handle, or Linux would have killed it while execve set it up: one line
+ * for the user, and the status a shell would show.
+ */
 public final class GuestCrash extends RuntimeException {
     private final int signal;
 
@@ -13,6 +17,16 @@ public final class GuestCrash extends RuntimeException {
 
     public int signal() {
         return signal;
+    }
+
+    private GuestCrash(String message, int signal) {
+        super(message, null, false, false);
+        this.signal = signal;
+    }
+
+    /** Linux fails execve after its point of no return: the new process is killed with SIGSEGV before it runs. */
+    static GuestCrash atExec(ElfFile elf, String reason) {
+        return new GuestCrash(elf.path() + ": " + reason + "; Linux kills the process as it starts (SIGSEGV)", Fault.SIGSEGV);
     }
 
     /** The exit status a shell shows for a process killed by this signal. */

@@ -13,32 +13,108 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Puts a static ELF into a fresh address space the way Linux's execve does: segments, break, initial stack. */
+/**
+ * Puts a static ELF into a fresh address space the way Linux's execve does: segments, break, initial stack. What
+ * would make Linux kill the new process (see {@link ElfFile#execFailure()}, and the host's limits: mmap_min_addr,
+ * overcommit) throws {@link GuestCrash}.
+ */
 final class ProcessImage {
     /** Top of the main thread's stack, as high as Linux puts it (no randomisation: runs are reproducible). */
     static final long STACK_TOP = 0x7ffffffff000L;
     static final long STACK_SIZE = 8L << 20;
     private static final long HWCAP_X86_64 = 0x178bfbffL; // CPUID.1:EDX of a plain x86-64 CPU, as Linux reports it
+    /** Below this no anonymous mapping can exceed any host's overcommit limit, so /proc is not read. */
+    private static final long SMALL_MAPPING = 256L << 20;
 
-    /** Where execution starts and with which stack pointer. */
-    record Entry(long pc, long sp) {}
+    /** Where execution starts and with which stack pointer; the image's pages past the end of its file. */
+    record Entry(long pc, long sp, List<LoadSegment> pastEndOfFile) {
+        boolean isPastEndOfFile(long address) {
+            for (LoadSegment s : pastEndOfFile) if (address >= s.start() && address < s.end()) return true;
+            return false;
+        }
+    }
 
     private ProcessImage() {}
 
     static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp) {
-        for (LoadSegment s : elf.loadSegments(0)) {
-            mem.mapFixed(s.start(), s.end() - s.start(), s.perms());
-            if (s.fileSize() > 0) mem.load(s.vaddr(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
+        long minAddr = procLong("/proc/sys/vm/mmap_min_addr", 65536);
+        long bias = elf.type() == ElfFile.ET_DYN ? dynamicBias(elf, mem, minAddr) : 0;
+        List<LoadSegment> segments = elf.loadSegments(bias);
+        checkHostLimits(elf, segments, minAddr);
+        for (LoadSegment s : segments) {
+            if (mem.mapFixed(s.start(), s.end() - s.start(), s.pastEndOfFile() ? 0 : s.perms()) < 0) {
+                // the host refused even lazy pages
+                throw GuestCrash.atExec(elf, String.format("cannot map 0x%x bytes at 0x%x (ENOMEM)", s.end() - s.start(), s.start()));
+            }
+            if (s.fileSize() > 0) mem.load(s.start(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
         }
-        mem.initBreak(elf.programBreak(0));
+        mem.initBreak(elf.programBreak(bias));
         mem.mapFixed(STACK_TOP - STACK_SIZE, STACK_SIZE, 3);
         byte[] random = randomBytes(16);
         long uid = unixId("uid"), gid = unixId("gid");
-        Auxv auxv = Auxv.forBinary(elf, 0, uid, uid, gid, gid, HWCAP_X86_64);
+        Auxv auxv = Auxv.forBinary(elf, bias, uid, uid, gid, gid, HWCAP_X86_64);
         String execfn = argv.isEmpty() ? elf.path().toString() : argv.getFirst();
         InitialStack stack = InitialStack.build(STACK_TOP, argv, envp, execfn, auxv, random);
         mem.write(stack.base(), stack.bytes());
-        return new Entry(elf.entry(), stack.sp());
+        return new Entry(elf.entry() + bias, stack.sp(), segments.stream().filter(LoadSegment::pastEndOfFile).toList());
+    }
+
+    /**
+     * Where Linux puts an ET_DYN without interpreter: its first segment's address is 0, so mmap picks the place
+     * (top-down, as for any mapping without a hint); the image's own addresses only matter relative to each other.
+     */
+    private static long dynamicBias(ElfFile elf, AddressSpace mem, long minAddr) {
+        long at = mem.chooseAddress(0, elf.loadSize());
+        long bias = at < 0 ? at : elf.biasFor(at);
+        if (at < 0 || !elf.fitsAt(bias, minAddr)) {
+            throw GuestCrash.atExec(elf, String.format("no room for its 0x%x bytes (ENOMEM)", elf.loadSize()));
+        }
+        return bias;
+    }
+
+    /** Linux's mmap refuses pages below vm.mmap_min_addr, and its overcommit heuristic a bss larger than RAM + swap. */
+    private static void checkHostLimits(ElfFile elf, List<LoadSegment> segments, long minAddr) {
+        if (segments.isEmpty()) return;
+        if (segments.getFirst().start() < minAddr) {
+            throw GuestCrash.atExec(elf, String.format("a segment maps 0x%x, below vm.mmap_min_addr (0x%x)",
+                    segments.getFirst().start(), minAddr));
+        }
+        for (LoadSegment s : segments) {
+            long size = s.end() - s.start();
+            if (s.fileSize() == 0 && !s.pastEndOfFile() && size > SMALL_MAPPING && size > commitLimit()) {
+                throw GuestCrash.atExec(elf, String.format(
+                        "a bss of 0x%x bytes at 0x%x is more than the host lets a process commit (ENOMEM)", size, s.start()));
+            }
+        }
+    }
+
+    /** The largest anonymous mapping Linux's __vm_enough_memory allows at once, by vm.overcommit_memory. */
+    private static long commitLimit() {
+        return switch ((int) procLong("/proc/sys/vm/overcommit_memory", 0)) {
+            case 1 -> Long.MAX_VALUE;
+            case 2 -> (meminfo("CommitLimit") - meminfo("Committed_AS")) * 1024;
+            default -> (meminfo("MemTotal") + meminfo("SwapTotal")) * 1024;
+        };
+    }
+
+    /** A /proc/meminfo field in kB; so large when unreadable that no limit applies. */
+    private static long meminfo(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | NumberFormatException e) {
+            // fall through
+        }
+        return Long.MAX_VALUE / 2048;
+    }
+
+    private static long procLong(String file, long fallback) {
+        try {
+            return Long.parseLong(Files.readString(Path.of(file)).trim());
+        } catch (IOException | NumberFormatException e) {
+            return fallback;
+        }
     }
 
     /** AT_RANDOM's bytes, from the kernel's own source (SecureRandom's provider set-up cost start-up ~10 ms). */

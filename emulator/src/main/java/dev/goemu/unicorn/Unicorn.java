@@ -39,6 +39,7 @@ public final class Unicorn implements AutoCloseable {
     private static final int UC_HOOK_INSN_INVALID = 16384;
     private static final int UC_X86_INS_SYSCALL = 699;
     private static final int UC_CTL_WRITE = 1 << 30;
+    private static final int UC_CTL_UC_USE_EXITS = 4;
     private static final int UC_CTL_CPU_MODEL = 7;
     private static final int UC_CTL_TB_REMOVE_CACHE = 9;
     private static final int UC_CTL_TB_FLUSH = 10;
@@ -163,6 +164,16 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         int err = ctl(UC_CTL_WRITE | (2 << 26) | UC_CTL_TB_REMOVE_CACHE, begin, end);
         check(err, "uc_ctl_remove_cache(" + hex(begin) + ", " + hex(end) + ")");
+    }
+
+    /**
+     * uc_ctl_exits_enable with no exits: from now on {@link #start(long, long)}'s {@code until} is ignored, and
+     * {@link #start(long)} no longer stops at address 0 (where a guest that jumps to 0 must fault instead).
+     */
+    public void disableExits() {
+        checkOpen();
+        int err = ctl(UC_CTL_WRITE | (1 << 26) | UC_CTL_UC_USE_EXITS, 1, 0);
+        check(err, "uc_ctl_exits_enable");
     }
 
     /** uc_ctl_flush_tb: drops all translated code. */

@@ -4,15 +4,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,32 +24,12 @@ class InfoCommandTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Optional<Path> go = Stream.concat(
-                        Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)).map(d -> Path.of(d, "go")),
-                        Stream.of(Path.of("/usr/local/go/bin/go")))
-                .filter(Files::isExecutable).findFirst();
-        assumeTrue(go.isPresent(), "needs the go toolchain on PATH");
-        Files.createDirectories(OUT);
-        Files.writeString(OUT.resolve("go.mod"), "module example.com/infotest\n\ngo 1.21\n");
-        Files.writeString(OUT.resolve("main.go"), "package main\n\nfunc main() { println(\"hi\") }\n");
-        plain = goBuild(go.get(), "plain");
-        stripped = goBuild(go.get(), "stripped", "-ldflags=-s -w");
+        Path go = TestGo.module(OUT, "package main\n\nfunc main() { println(\"hi\") }\n");
+        plain = TestGo.build(go, OUT, "plain");
+        stripped = TestGo.build(go, OUT, "stripped", "-ldflags=-s -w");
     }
 
-    private static Path goBuild(Path go, String name, String... flags) throws Exception {
-        Path bin = OUT.resolve(name);
-        List<String> cmd = new java.util.ArrayList<>(List.of(go.toString(), "build", "-o", bin.toString()));
-        cmd.addAll(List.of(flags));
-        cmd.add(".");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(OUT.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(Map.of("CGO_ENABLED", "0", "GOOS", "linux", "GOARCH", "amd64", "GOTOOLCHAIN", "local"));
-        Process p = pb.start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), "go build failed:\n" + output);
-        return bin;
-    }
-
-    private static synchronized Result info(String path) {
+    static synchronized Result info(String path) {
         PrintStream out = System.out, err = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
         try {
@@ -80,7 +56,7 @@ class InfoCommandTest {
         }
         assertTrue(out.contains("Linking:      static"), out);
         assertTrue(out.contains("Version:    go1."), out);
-        assertTrue(out.contains("Module:     example.com/infotest (devel)"), out);
+        assertTrue(out.contains("Module:     example.com/info-test (devel)"), out);
         assertTrue(out.contains("GOARCH=amd64"), out);
         assertTrue(out.contains("pclntab:    Go 1.20+ format, "), out);
         assertTrue(out.contains("Symbols:      .symtab, "), out);

@@ -11,17 +11,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 
 import static dev.goemu.loader.ProgramHeader.PT_DYNAMIC;
 import static dev.goemu.loader.ProgramHeader.PT_INTERP;
 import static dev.goemu.loader.ProgramHeader.PT_LOAD;
-import static dev.goemu.loader.ProgramHeader.PT_PHDR;
 
 /**
- * A 64-bit little-endian x86-64 ELF executable, read whole into memory (Go binaries are a few megabytes) and
- * validated up front, so every offset and size it hands out lies inside the file and every segment below 2^47.
+ * An x86-64 ELF executable, read whole into memory (Go binaries are a few megabytes). It accepts what Linux's
+ * {@code load_elf_binary} accepts and refuses, with {@link BadBinaryException}, what makes execve fail: the ELF
+ * magic, e_type, e_machine, e_phentsize, the number of program headers and that they are in the file, and a
+ * well-formed PT_INTERP. Everything else Linux ignores is ignored too: the other ident bytes (class, data
+ * encoding, versions, OS ABI), e_version, e_ehsize, p_align, and the section headers, which are only read, leniently,
+ * for symbols ({@link #sectionsProblem()} says why there are none).
+ *
+ * <p>Segments are laid out as Linux maps them ({@link #loadSegments}). What Linux refuses only after the point of
+ * no return of execve, when the old program is gone (a segment above the user address space, a file offset that
+ * cannot be mapped, a file size above the memory size, an entry point above the user address space), does not
+ * refuse the file: {@link #execFailure()} says why the new process is killed with SIGSEGV.
  */
 public final class ElfFile {
     public static final int ET_REL = 1, ET_EXEC = 2, ET_DYN = 3, ET_CORE = 4;
@@ -29,24 +39,36 @@ public final class ElfFile {
     public static final long PAGE_SIZE = 4096;
     /** Linux's user address space ends here, and Go packs pointers into 47 bits (its lock-free stacks). */
     public static final long USER_LIMIT = 1L << 47;
+    /** Linux's TASK_SIZE on x86-64: the last page below 2^47 is never mapped. */
+    public static final long TASK_SIZE = USER_LIMIT - PAGE_SIZE;
 
     private static final int EHDR_SIZE = 64, PHDR_SIZE = 56, SHDR_SIZE = 64, SYM_SIZE = 24, DYN_SIZE = 16;
+    /** Linux reads at most one page of program headers (ELF_MIN_ALIGN): 73 headers. */
+    private static final int MAX_PHDR_BYTES = 4096;
+    /** PATH_MAX: Linux refuses a longer PT_INTERP. */
+    private static final int MAX_INTERP = 4096;
     private static final long DT_NULL = 0, DT_NEEDED = 1, DT_STRTAB = 5;
     private static final String STATIC_ONLY = "goemu runs static binaries only (build with CGO_ENABLED=0)";
 
     private final Path path;
     private final byte[] data;
     private final ByteBuffer le;
+    /** The first 64 bytes, zero-padded like the buffer Linux reads a file's start into. */
+    private final ByteBuffer header;
     private final int type;
     private final long entry;
     private final long phoff;
     private final int phnum;
     private final List<ProgramHeader> programHeaders;
     private final List<Section> sections;
+    private final Optional<String> sectionsProblem;
     private final Optional<String> interpreter;
     private final List<String> neededLibraries;
     /** {@code loadSegments(0)}: the layout does not depend on the (page-aligned) bias. */
     private final List<LoadSegment> layout;
+    /** The end of the highest PT_LOAD (Linux's elf_brk), 0 if there is none. */
+    private final long imageEnd;
+    private final Optional<String> execFailure;
     /** Read on first use: only diagnostics need symbols. */
     private SymbolTable symbols;
 
@@ -75,53 +97,54 @@ public final class ElfFile {
         this.path = path;
         this.data = data;
         this.le = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        checkIdent();
-        int machine = u16(18);
-        if (machine != EM_X86_64) {
-            throw bad("ELF for %s (machine %d), goemu runs x86-64 only", machineName(machine), machine);
-        }
-        if (u32(20) != 1) throw bad("unsupported ELF version %d (expected 1)", u32(20));
-        this.type = u16(16);
+        this.header = ByteBuffer.wrap(Arrays.copyOf(data, EHDR_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
+        checkMagic();
+        this.type = header.getShort(16) & 0xffff;
         switch (type) {
             case ET_EXEC, ET_DYN -> { }
-            case ET_REL -> throw bad("relocatable object file (ET_REL), not an executable");
-            case ET_CORE -> throw bad("core dump (ET_CORE), not an executable");
-            default -> throw bad("unsupported ELF type %d (expected ET_EXEC or ET_DYN)", type);
+            case ET_REL -> throw badHeader("relocatable object file (ET_REL), not an executable");
+            case ET_CORE -> throw badHeader("core dump (ET_CORE), not an executable");
+            default -> throw badHeader("unsupported ELF type %d (expected ET_EXEC or ET_DYN)", type);
         }
-        this.entry = u64(24);
-        this.phoff = u64(32);
-        this.phnum = u16(56);
+        int machine = header.getShort(18) & 0xffff;
+        if (machine != EM_X86_64) {
+            // Linux looks at no ident byte but the magic; the class and byte order only make the message clearer.
+            boolean bigEndian = header.get(5) == 2;
+            if (bigEndian) machine = Short.reverseBytes((short) machine) & 0xffff;
+            throw badHeader("ELF for %s (machine %d%s), goemu runs x86-64 only", machineName(machine), machine,
+                    header.get(4) == 1 ? ", 32-bit" : bigEndian ? ", big-endian" : "");
+        }
+        this.entry = header.getLong(24);
+        this.phoff = header.getLong(32);
+        this.phnum = header.getShort(56) & 0xffff;
         this.programHeaders = readProgramHeaders();
-        this.sections = readSections();
-        this.interpreter = programHeaders.stream().filter(ph -> ph.type() == PT_INTERP).findFirst()
-                .map(ph -> Objects.requireNonNullElse(cString(ph.offset(), ph.filesz(), 0), ""));
+        this.interpreter = readInterpreter();
+        SectionTable table = readSections();
+        this.sections = table.sections();
+        this.sectionsProblem = Optional.ofNullable(table.problem());
         this.neededLibraries = readNeededLibraries();
-        this.layout = layOut();
+        Layout l = new Layout();
+        this.layout = l.segments();
+        this.imageEnd = l.imageEnd;
+        if (l.failure == null && Long.compareUnsigned(entry, TASK_SIZE) >= 0) {
+            l.failure = String.format("entry point 0x%x lies above the user address space (0x%x)", entry, TASK_SIZE);
+        }
+        this.execFailure = Optional.ofNullable(l.failure);
     }
 
-    private void checkIdent() throws BadBinaryException {
+    private void checkMagic() throws BadBinaryException {
         if (data.length == 0) throw bad("not an ELF file (empty file)");
         if (data.length >= 2 && data[0] == '#' && data[1] == '!') throw bad("not an ELF file (a #! script)");
         if (data.length < 4 || data[0] != 0x7f || data[1] != 'E' || data[2] != 'L' || data[3] != 'F') {
             throw bad("not an ELF file (bad magic)");
         }
-        if (data.length < 16) throw truncatedHeader();
-        switch (data[4]) {
-            case 2 -> { }
-            case 1 -> throw bad("32-bit ELF (ELFCLASS32); goemu runs 64-bit x86-64 binaries only");
-            default -> throw bad("bad ELF class %d (expected 2, ELFCLASS64)", data[4] & 0xff);
-        }
-        switch (data[5]) {
-            case 1 -> { }
-            case 2 -> throw bad("big-endian ELF; goemu runs little-endian x86-64 binaries only");
-            default -> throw bad("bad ELF data encoding %d (expected 1, little-endian)", data[5] & 0xff);
-        }
-        if (data[6] != 1) throw bad("unsupported ELF version %d (expected 1)", data[6] & 0xff);
-        if (data.length < EHDR_SIZE) throw truncatedHeader();
     }
 
-    private BadBinaryException truncatedHeader() {
-        return bad("truncated ELF: the file is %d bytes, shorter than the 64-byte ELF header", data.length);
+    /** A header field refused; a file cut inside the header says so, since its missing bytes read as zeros. */
+    private BadBinaryException badHeader(String format, Object... args) {
+        String cut = data.length >= EHDR_SIZE ? ""
+                : String.format(" (the file is %d bytes, shorter than the 64-byte ELF header)", data.length);
+        return bad(format + cut, args);
     }
 
     private static String machineName(int machine) {
@@ -141,90 +164,86 @@ public final class ElfFile {
         };
     }
 
+    /** Linux's load_elf_phdrs: the right entry size, 1 to 73 headers, all of them in the file. */
     private List<ProgramHeader> readProgramHeaders() throws BadBinaryException {
-        if (phnum == 0) throw bad("no program headers, so nothing to load");
-        if (u16(54) != PHDR_SIZE) throw bad("program header size is %d bytes, expected %d", u16(54), PHDR_SIZE);
-        if (!fits(phoff, 0) || phoff == data.length) {
-            throw bad("truncated ELF: program headers start at 0x%x, past the end of the file (%d bytes)",
-                    phoff, data.length);
+        int phentsize = header.getShort(54) & 0xffff;
+        if (phentsize != PHDR_SIZE) throw badHeader("program header size is %d bytes, expected %d", phentsize, PHDR_SIZE);
+        if (phnum == 0) throw badHeader("no program headers, so nothing to load");
+        if (phnum * PHDR_SIZE > MAX_PHDR_BYTES) {
+            throw bad("%d program headers; Linux reads at most %d", phnum, MAX_PHDR_BYTES / PHDR_SIZE);
+        }
+        if (!fits(phoff, (long) phnum * PHDR_SIZE)) {
+            throw bad("truncated ELF: the program headers at file offset 0x%x (%d of them) lie past the end of the file (%d bytes)",
+                    phoff, phnum, data.length);
         }
         List<ProgramHeader> out = new ArrayList<>(phnum);
-        int lastLoad = -1;
         for (int i = 0; i < phnum; i++) {
             long at = phoff + (long) i * PHDR_SIZE;
-            if (!fits(at, PHDR_SIZE)) throw bad("truncated ELF: program header %d lies past the end of the file", i);
-            ProgramHeader ph = new ProgramHeader(i32(at), i32(at + 4), u64(at + 8), u64(at + 16), u64(at + 24),
-                    u64(at + 32), u64(at + 40), u64(at + 48));
-            checkSegment(i, ph);
-            if (ph.type() == PT_LOAD) {
-                // Sorted and disjoint, as the ELF spec requires: the page layout relies on it.
-                if (lastLoad >= 0) {
-                    ProgramHeader prev = out.get(lastLoad);
-                    if (ph.vaddr() < prev.vaddr() + prev.memsz()) {
-                        throw bad("segment %d (LOAD) at 0x%x overlaps or comes before segment %d (LOAD), which ends at 0x%x",
-                                i, ph.vaddr(), lastLoad, prev.vaddr() + prev.memsz());
-                    }
-                }
-                lastLoad = i;
-            }
-            out.add(ph);
+            out.add(new ProgramHeader(i32(at), i32(at + 4), u64(at + 8), u64(at + 16), u64(at + 24),
+                    u64(at + 32), u64(at + 40), u64(at + 48)));
         }
-        if (lastLoad < 0) throw bad("no loadable segments (PT_LOAD), so nothing to run");
         return List.copyOf(out);
     }
 
-    private void checkSegment(int i, ProgramHeader ph) throws BadBinaryException {
-        String what = "segment " + i + " (" + ph.typeName() + ")";
-        if (ph.filesz() != 0 && !fits(ph.offset(), ph.filesz())) {
-            throw bad("truncated ELF: %s at file offset 0x%x + 0x%x bytes lies past the end of the file (%d bytes)",
-                    what, ph.offset(), ph.filesz(), data.length);
+    /** The first PT_INTERP, checked as Linux checks it before it opens the interpreter. */
+    private Optional<String> readInterpreter() throws BadBinaryException {
+        for (ProgramHeader ph : programHeaders) {
+            if (ph.type() != PT_INTERP) continue;
+            if (Long.compareUnsigned(ph.filesz(), 2) < 0 || Long.compareUnsigned(ph.filesz(), MAX_INTERP) > 0) {
+                throw bad("interpreter path (PT_INTERP) of %d bytes; Linux needs 2 to %d", ph.filesz(), MAX_INTERP);
+            }
+            if (!fits(ph.offset(), ph.filesz())) {
+                throw bad("truncated ELF: the interpreter path (PT_INTERP) at file offset 0x%x lies past the end of the file",
+                        ph.offset());
+            }
+            if (data[(int) (ph.offset() + ph.filesz() - 1)] != 0) throw bad("interpreter path (PT_INTERP) is not NUL-terminated");
+            return Optional.of(cString(ph.offset(), ph.filesz(), 0));
         }
-        if (Long.bitCount(ph.align()) > 1) throw bad("%s: alignment 0x%x is not a power of two", what, ph.align());
-        if (ph.type() != PT_LOAD) return;
-        if (Long.compareUnsigned(ph.filesz(), ph.memsz()) > 0) {
-            throw bad("%s: file size 0x%x is larger than its memory size 0x%x", what, ph.filesz(), ph.memsz());
-        }
-        if (Long.compareUnsigned(ph.align(), 1) > 0 && ((ph.vaddr() - ph.offset()) & (ph.align() - 1)) != 0) {
-            throw bad("%s: address 0x%x and file offset 0x%x differ modulo its alignment 0x%x",
-                    what, ph.vaddr(), ph.offset(), ph.align());
-        }
-        if (Long.compareUnsigned(ph.vaddr(), USER_LIMIT) > 0 || Long.compareUnsigned(ph.memsz(), USER_LIMIT - ph.vaddr()) > 0) {
-            throw bad("%s at 0x%x + 0x%x bytes ends above 0x%x, the top of the 47-bit user address space",
-                    what, ph.vaddr(), ph.memsz(), USER_LIMIT);
+        return Optional.empty();
+    }
+
+    /** The section headers, or why there are none (null if the file simply has none). */
+    private record SectionTable(List<Section> sections, String problem) {
+        static SectionTable unusable(String format, Object... args) {
+            return new SectionTable(List.of(), String.format(format, args));
         }
     }
 
-    private List<Section> readSections() throws BadBinaryException {
-        long shoff = u64(40);
-        int shnum = u16(60), shstrndx = u16(62);
-        if (shoff == 0 || shnum == 0) return List.of();
-        if (u16(58) != SHDR_SIZE) throw bad("section header size is %d bytes, expected %d", u16(58), SHDR_SIZE);
-        if (!fits(shoff, 0) || shoff == data.length) {
-            throw bad("truncated ELF: section headers start at 0x%x, past the end of the file (%d bytes)",
-                    shoff, data.length);
+    /**
+     * The section headers, all or none: Linux ignores them, so a problem only costs the symbols and Go metadata,
+     * never the run.
+     */
+    private SectionTable readSections() {
+        long shoff = header.getLong(40);
+        int shnum = header.getShort(60) & 0xffff, shstrndx = header.getShort(62) & 0xffff;
+        int shentsize = header.getShort(58) & 0xffff;
+        if (shoff == 0 || shnum == 0) return new SectionTable(List.of(), null);
+        if (shentsize != SHDR_SIZE) return SectionTable.unusable("section header size is %d bytes, expected %d", shentsize, SHDR_SIZE);
+        if (!fits(shoff, (long) shnum * SHDR_SIZE)) {
+            return SectionTable.unusable("%d section headers at file offset 0x%x lie past the end of the file", shnum, shoff);
         }
-        if (shstrndx >= shnum) throw bad("section name table index %d is out of range (%d sections)", shstrndx, shnum);
-        long[] at = new long[shnum];
+        if (shstrndx >= shnum) {
+            return SectionTable.unusable("section name table index %d is out of range (%d sections)", shstrndx, shnum);
+        }
         for (int i = 0; i < shnum; i++) {
-            at[i] = shoff + (long) i * SHDR_SIZE;
-            if (!fits(at[i], SHDR_SIZE)) throw bad("truncated ELF: section header %d lies past the end of the file", i);
-            int type = i32(at[i] + 4);
-            long offset = u64(at[i] + 24), size = u64(at[i] + 32);
+            long h = shoff + (long) i * SHDR_SIZE;
+            int type = i32(h + 4);
+            long offset = u64(h + 24), size = u64(h + 32);
             if (type != Section.SHT_NOBITS && type != Section.SHT_NULL && size != 0 && !fits(offset, size)) {
-                throw bad("truncated ELF: section %d at file offset 0x%x + 0x%x bytes lies past the end of the file (%d bytes)",
-                        i, offset, size, data.length);
+                return SectionTable.unusable("section %d at file offset 0x%x + 0x%x bytes lies past the end of the file",
+                        i, offset, size);
             }
         }
-        long namesOffset = u64(at[shstrndx] + 24), namesSize = u64(at[shstrndx] + 32);
+        long names = shoff + (long) shstrndx * SHDR_SIZE, namesOffset = u64(names + 24), namesSize = u64(names + 32);
         List<Section> out = new ArrayList<>(shnum);
         for (int i = 0; i < shnum; i++) {
-            long h = at[i];
+            long h = shoff + (long) i * SHDR_SIZE;
             String name = shstrndx == 0 ? "" : cString(namesOffset, namesSize, u32(h));
-            if (name == null) throw bad("section %d: its name lies outside the section name table", i);
+            if (name == null) return SectionTable.unusable("section %d: its name lies outside the section name table", i);
             out.add(new Section(i, name, i32(h + 4), u64(h + 8), u64(h + 16), u64(h + 24), u64(h + 32),
                     i32(h + 40), i32(h + 44), u64(h + 48), u64(h + 56)));
         }
-        return List.copyOf(out);
+        return new SectionTable(List.copyOf(out), null);
     }
 
     /** The DT_NEEDED names of PT_DYNAMIC, found through DT_STRTAB (an address, so through the PT_LOADs). */
@@ -232,8 +251,9 @@ public final class ElfFile {
         List<Long> nameOffsets = new ArrayList<>();
         long strtabVaddr = -1;
         for (ProgramHeader ph : programHeaders) {
-            if (ph.type() != PT_DYNAMIC) continue;
-            for (long at = ph.offset(); at + DYN_SIZE <= ph.offset() + ph.filesz(); at += DYN_SIZE) {
+            if (ph.type() != PT_DYNAMIC || !fits(ph.offset(), 0)) continue;
+            long end = fits(ph.offset(), ph.filesz()) ? ph.offset() + ph.filesz() : data.length; // what is in the file
+            for (long at = ph.offset(); at + DYN_SIZE <= end; at += DYN_SIZE) {
                 long tag = u64(at), value = u64(at + 8);
                 if (tag == DT_NULL) break;
                 if (tag == DT_NEEDED) nameOffsets.add(value);
@@ -255,61 +275,109 @@ public final class ElfFile {
         return List.copyOf(out);
     }
 
-    /** {@code loadSegments(0)}; see {@link LoadSegment} for what happens to a page that two PT_LOADs share. */
-    private List<LoadSegment> layOut() throws BadBinaryException {
-        List<Mapping> out = new ArrayList<>();
-        for (ProgramHeader ph : programHeaders) {
-            if (ph.type() != PT_LOAD || ph.memsz() == 0) continue;
-            long start = pageDown(ph.vaddr()), end = pageUp(ph.vaddr() + ph.memsz());
-            ProgramHeader copy = ph.filesz() != 0 ? ph : null;
-            Mapping last = out.isEmpty() ? null : out.getLast();
-            if (last != null && start < last.end) {
-                // Segments are sorted and disjoint, so only last's final page (== start) can be shared.
-                Mapping shared = last;
-                if (last.start < start) {
-                    shared = new Mapping(start, last.end, last.perms, null);
-                    last.end = start;
-                    if (last.copy != null && last.copy.vaddr() + last.copy.filesz() > start) {
-                        shared.copy = last.copy;
-                        last.copy = null;
-                    }
-                    out.add(shared);
+    /**
+     * The address space Linux's load_elf_binary builds, page by page: each PT_LOAD in header order maps its file
+     * pages over whatever an earlier one mapped (MAP_FIXED), zeroes the rest of its last file page if that page is
+     * writable (padzero), and maps its bss beyond that page read-write (vm_brk_flags). The first failure Linux
+     * would meet ends the layout: the process it makes is killed.
+     */
+    private final class Layout {
+        /** Disjoint page ranges by start. At most 3 per PT_LOAD, so a few hundred. */
+        private final TreeMap<Long, Piece> pieces = new TreeMap<>();
+        long imageEnd;
+        String failure;
+
+        /** [start, end) with perms: file bytes from fileOffset (page-aligned; -1 for anonymous) up to copyEnd, then zeros. */
+        private record Piece(long start, long end, int perms, long fileOffset, long copyEnd) {
+            Piece from(long at) {
+                return new Piece(at, end, perms, fileOffset < 0 ? -1 : fileOffset + (at - start), copyEnd);
+            }
+
+            Piece to(long at) {
+                return new Piece(start, at, perms, fileOffset, copyEnd);
+            }
+        }
+
+        Layout() {
+            for (int i = 0; i < programHeaders.size() && failure == null; i++) {
+                ProgramHeader ph = programHeaders.get(i);
+                if (ph.type() == PT_LOAD) failure = load(i, ph);
+            }
+        }
+
+        private String load(int i, ProgramHeader ph) {
+            long v = ph.vaddr(), off = ph.offset(), filesz = ph.filesz(), memsz = ph.memsz();
+            String what = "segment " + i + " (LOAD)";
+            if (Long.compareUnsigned(v, TASK_SIZE) >= 0 || Long.compareUnsigned(memsz, TASK_SIZE) > 0 || TASK_SIZE - memsz < v) {
+                return String.format("%s at 0x%x + 0x%x bytes ends above the user address space (0x%x)", what, v, memsz, TASK_SIZE);
+            }
+            if (Long.compareUnsigned(filesz, memsz) > 0) {
+                return String.format("%s: file size 0x%x is larger than its memory size 0x%x", what, filesz, memsz);
+            }
+            long zeroStart = pageDown(v);
+            if (filesz != 0) {
+                // mmap(2) of the file: the offset must be page-aligned, and offset + length fit in a loff_t.
+                long pageOff = off - (v & (PAGE_SIZE - 1));
+                if ((pageOff & (PAGE_SIZE - 1)) != 0) {
+                    return String.format("%s: file offset 0x%x and address 0x%x differ modulo the page size, so it cannot be mapped",
+                            what, off, v);
                 }
-                shared.perms |= ph.perms();
-                start = shared.end;
-                if (start == end) { // the whole segment lies in the shared page
-                    if (copy != null && shared.copy != null) {
-                        throw bad("segments %d and %d (LOAD) both have file data in the page at 0x%x; goemu cannot load that layout",
-                                programHeaders.indexOf(shared.copy), programHeaders.indexOf(ph), shared.start);
+                long end = pageUp(v + filesz);
+                if (pageOff < 0 || Long.MAX_VALUE - pageOff < end - pageDown(v)) {
+                    return String.format("%s: file offset 0x%x is beyond what a file can hold", what, off);
+                }
+                put(new Piece(pageDown(v), end, ph.perms(), pageOff, Long.MAX_VALUE));
+                zeroStart = v + filesz;
+                if (memsz > filesz && (zeroStart & (PAGE_SIZE - 1)) != 0 && (ph.perms() & LoadSegment.WRITE) != 0) {
+                    // padzero: a read-only page keeps its file bytes, since Linux's clear_user fails there quietly.
+                    Piece last = pieces.floorEntry(zeroStart).getValue();
+                    if (last.fileOffset + (zeroStart - last.start) >= pageUp(data.length)) {
+                        return String.format("%s: its file data ends past the end of the file, in a page Linux cannot clear", what);
                     }
-                    if (copy != null) shared.copy = copy;
-                    continue;
+                    pieces.put(last.start, new Piece(last.start, last.end, last.perms, last.fileOffset, zeroStart));
                 }
             }
-            out.add(new Mapping(start, end, ph.perms(), copy));
-        }
-        if (out.isEmpty()) throw bad("no loadable segments (every PT_LOAD is empty), so nothing to run");
-        return out.stream().map(Mapping::segment).toList();
-    }
-
-    /** A page range being laid out; mutable because a later segment can take over its last page. */
-    private static final class Mapping {
-        final long start;
-        long end;
-        int perms;
-        ProgramHeader copy;
-
-        Mapping(long start, long end, int perms, ProgramHeader copy) {
-            this.start = start;
-            this.end = end;
-            this.perms = perms;
-            this.copy = copy;
+            long bssStart = pageUp(zeroStart), bssEnd = pageUp(v + memsz);
+            if (bssEnd > bssStart) {
+                int perms = LoadSegment.READ | LoadSegment.WRITE | (ph.perms() & LoadSegment.EXEC);
+                put(new Piece(bssStart, bssEnd, perms, -1, 0));
+            }
+            imageEnd = Math.max(imageEnd, v + memsz);
+            return null;
         }
 
-        LoadSegment segment() {
-            return copy == null
-                    ? new LoadSegment(start, end, perms, 0, 0, start)
-                    : new LoadSegment(start, end, perms, copy.offset(), copy.filesz(), copy.vaddr());
+        /** Maps {@code p} over whatever was there, as MAP_FIXED does. */
+        private void put(Piece p) {
+            Map.Entry<Long, Piece> below = pieces.lowerEntry(p.start);
+            if (below != null && below.getValue().end > p.start) {
+                Piece b = below.getValue();
+                pieces.put(b.start, b.to(p.start));
+                if (b.end > p.end) pieces.put(p.end, b.from(p.end));
+            }
+            for (Map.Entry<Long, Piece> e; (e = pieces.ceilingEntry(p.start)) != null && e.getKey() < p.end; ) {
+                Piece q = pieces.remove(e.getKey());
+                if (q.end > p.end) pieces.put(p.end, q.from(p.end));
+            }
+            pieces.put(p.start, p);
+        }
+
+        /** The pieces as mappings; a file piece splits where its pages pass the end of the file (SIGBUS there). */
+        List<LoadSegment> segments() {
+            List<LoadSegment> out = new ArrayList<>();
+            long fileEnd = pageUp(data.length);
+            for (Piece p : pieces.values()) {
+                if (p.fileOffset < 0) {
+                    out.add(new LoadSegment(p.start, p.end, p.perms, 0, 0, false));
+                    continue;
+                }
+                long inFile = p.fileOffset >= fileEnd ? 0 : Math.min(p.end - p.start, fileEnd - p.fileOffset);
+                if (inFile > 0) {
+                    long copy = Math.min(Math.min(inFile, p.copyEnd - p.start), data.length - p.fileOffset);
+                    out.add(new LoadSegment(p.start, p.start + inFile, p.perms, p.fileOffset, Math.max(copy, 0), false));
+                }
+                if (p.start + inFile < p.end) out.add(new LoadSegment(p.start + inFile, p.end, p.perms, 0, 0, true));
+            }
+            return List.copyOf(out);
         }
     }
 
@@ -330,9 +398,14 @@ public final class ElfFile {
         return programHeaders;
     }
 
-    /** The sections, named from the section name table; empty if the file has no section headers. */
+    /** The sections, named from the section name table; empty if the file has none or {@link #sectionsProblem()}. */
     public List<Section> sections() {
         return sections;
+    }
+
+    /** Why the section headers were not usable (so there are no symbols either); Linux never reads them. */
+    public Optional<String> sectionsProblem() {
+        return sectionsProblem;
     }
 
     public Optional<Section> section(String name) {
@@ -357,19 +430,18 @@ public final class ElfFile {
     }
 
     /**
-     * The unbiased address of the program headers in memory, for AT_PHDR: PT_PHDR's, else computed from the
-     * PT_LOAD that contains them in the file, else 0 (then Linux passes the bias alone, as this does).
+     * The unbiased address of the program headers in memory, for AT_PHDR, found as Linux (5.18 on) finds it: through
+     * the last PT_LOAD whose file data holds them; else 0 (then Linux passes the bias alone, as this does).
      */
     public long phdrVaddr() {
+        long found = 0;
         for (ProgramHeader ph : programHeaders) {
-            if (ph.type() == PT_PHDR) return ph.vaddr();
-        }
-        for (ProgramHeader ph : programHeaders) {
-            if (ph.type() == PT_LOAD && phoff >= ph.offset() && phoff - ph.offset() < ph.filesz()) {
-                return ph.vaddr() + (phoff - ph.offset());
+            if (ph.type() == PT_LOAD && Long.compareUnsigned(phoff - ph.offset(), ph.filesz()) < 0
+                    && Long.compareUnsigned(ph.offset(), phoff) <= 0) {
+                found = ph.vaddr() + (phoff - ph.offset());
             }
         }
-        return 0;
+        return found;
     }
 
     /** For AT_PHENT; always 56, since read() rejects any other size. */
@@ -389,20 +461,18 @@ public final class ElfFile {
 
     /**
      * The {@code length} bytes a freshly loaded image holds at virtual address {@code vaddr} (bias 0): file data, or
-     * zeros for bss. Empty if the range is not all inside PT_LOAD segments.
+     * zeros for bss. Empty if the range is not all mapped, or reaches a page past the end of the file.
      */
     public Optional<byte[]> bytesAt(long vaddr, int length) {
         byte[] out = new byte[length];
         long done = 0;
         while (done < length) {
             long at = vaddr + done;
-            ProgramHeader ph = programHeaders().stream()
-                    .filter(p -> p.type() == ProgramHeader.PT_LOAD && at >= p.vaddr() && at < p.vaddr() + p.memsz())
-                    .findFirst().orElse(null);
-            if (ph == null) return Optional.empty();
-            long n = Math.min(length - done, ph.vaddr() + ph.memsz() - at);
-            long inFile = Math.max(0, Math.min(n, ph.vaddr() + ph.filesz() - at));
-            if (inFile > 0) System.arraycopy(data, (int) (ph.offset() + at - ph.vaddr()), out, (int) done, (int) inFile);
+            LoadSegment s = layout.stream().filter(x -> at >= x.start() && at < x.end()).findFirst().orElse(null);
+            if (s == null || s.pastEndOfFile()) return Optional.empty();
+            long n = Math.min(length - done, s.end() - at);
+            long inFile = Math.max(0, Math.min(n, s.start() + s.fileSize() - at));
+            if (inFile > 0) System.arraycopy(data, (int) (s.fileOffset() + at - s.start()), out, (int) done, (int) inFile);
             done += n;
         }
         return Optional.of(out);
@@ -410,25 +480,63 @@ public final class ElfFile {
 
     /**
      * The mappings for the PT_LOAD segments loaded at {@code bias} (0 for ET_EXEC; a page-aligned base for
-     * ET_DYN), sorted by address. See {@link LoadSegment} for how to apply them.
+     * ET_DYN), sorted by address. See {@link LoadSegment} for how to apply them. Only meaningful if there is no
+     * {@link #execFailure()}.
      */
     public List<LoadSegment> loadSegments(long bias) {
         checkBias(bias);
         if (bias == 0) return layout;
         return layout.stream().map(s -> new LoadSegment(s.start() + bias, s.end() + bias, s.perms(), s.fileOffset(),
-                s.fileSize(), s.vaddr() + bias)).toList();
+                s.fileSize(), s.pastEndOfFile())).toList();
     }
 
     /** The initial program break: the page-aligned end of the highest PT_LOAD, bss included. */
     public long programBreak(long bias) {
         checkBias(bias);
-        return bias + layout.getLast().end();
+        return bias + pageUp(imageEnd);
+    }
+
+    /**
+     * Why Linux would kill the process this file makes, after execve has passed its point of no return (so with
+     * SIGSEGV, not an error from execve); empty if it starts.
+     */
+    public Optional<String> execFailure() {
+        return execFailure;
+    }
+
+    /**
+     * For an ET_DYN without interpreter, which Linux maps wherever mmap puts {@link #loadSize()} bytes: the bias
+     * (Linux's load_bias) when mmap chose {@code mappedAt}, aligned down to the largest power-of-two p_align above a
+     * page. Check it with {@link #fitsAt} before use.
+     */
+    public long biasFor(long mappedAt) {
+        long align = PAGE_SIZE, firstVaddr = 0;
+        boolean first = true;
+        for (ProgramHeader ph : programHeaders) {
+            if (ph.type() != PT_LOAD) continue;
+            if (first) firstVaddr = ph.vaddr();
+            first = false;
+            if (Long.bitCount(ph.align()) == 1 && Long.compareUnsigned(ph.align(), align) > 0) align = ph.align();
+        }
+        return pageDown((mappedAt & -align) - firstVaddr);
+    }
+
+    /** Linux's total_mapping_size: from the lowest PT_LOAD's page to the end of the highest PT_LOAD. */
+    public long loadSize() {
+        return layout.isEmpty() ? 0 : pageUp(imageEnd) - layout.getFirst().start();
+    }
+
+    /** Whether the image loaded at {@code bias} lies in {@code [lowest, TASK_SIZE)}. */
+    public boolean fitsAt(long bias, long lowest) {
+        long top = Math.max(layout.isEmpty() ? 0 : layout.getLast().end(), pageUp(imageEnd));
+        long bottom = layout.isEmpty() ? lowest : layout.getFirst().start();
+        return (bias & (PAGE_SIZE - 1)) == 0 && bias >= lowest - bottom && bias <= TASK_SIZE - top;
     }
 
     private void checkBias(long bias) {
-        if (bias < 0 || (bias & (PAGE_SIZE - 1)) != 0 || bias > USER_LIMIT - layout.getLast().end()) {
+        if (!fitsAt(bias, 0)) {
             throw new IllegalArgumentException(String.format(
-                    "load bias 0x%x must be page-aligned and keep %s below 0x%x", bias, path, USER_LIMIT));
+                    "load bias 0x%x must be page-aligned and keep %s inside the user address space", bias, path));
         }
     }
 

@@ -1,17 +1,14 @@
 package dev.goemu.loader;
 
 /**
- * A guest mapping for a PT_LOAD segment, already offset by the load bias.
- *
- * <p>Map {@code [start, end)} (page-aligned, bss included, zero-filled) with {@code perms}, then copy
- * {@code fileSize} bytes from {@code fileOffset} in the file to {@code vaddr}. Entries come sorted by address and
- * never overlap. When two PT_LOADs share a page, that page is an entry of its own whose perms are the union of
- * both segments' (Linux gives it the later segment's, which can take X away from the tail of the code). A segment's
- * data then spans two entries: its copy can start in an earlier entry, but never reaches past the end of its own,
- * so mapping and copying entry by entry in list order works. An entry with nothing to copy has {@code fileSize == 0}.
+ * A guest mapping for (part of) PT_LOAD segments, already offset by the load bias: map {@code [start, end)}
+ * (page-aligned) with {@code perms}, zero-filled, then copy {@code fileSize} bytes from {@code fileOffset} in the
+ * file to {@code start}. Entries come sorted by address and never overlap; where segments share a page, the later
+ * segment's mapping wins, as with Linux's MAP_FIXED. {@code pastEndOfFile}: file pages past the end of the file,
+ * which Linux maps but answers any access to with SIGBUS.
  *
  * @param perms {@link #READ} | {@link #WRITE} | {@link #EXEC}, the same bits as Unicorn's UC_PROT_*
  */
-public record LoadSegment(long start, long end, int perms, long fileOffset, long fileSize, long vaddr) {
+public record LoadSegment(long start, long end, int perms, long fileOffset, long fileSize, boolean pastEndOfFile) {
     public static final int READ = 1, WRITE = 2, EXEC = 4;
 }

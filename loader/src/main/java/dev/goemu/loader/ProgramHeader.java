@@ -32,9 +32,12 @@ public record ProgramHeader(int type, int flags, long offset, long vaddr, long p
         return ((flags & PF_R) != 0 ? "R" : " ") + ((flags & PF_W) != 0 ? "W" : " ") + ((flags & PF_X) != 0 ? "E" : " ");
     }
 
-    /** The same permissions as {@link LoadSegment#perms()} bits (Unicorn's order R=1, W=2, X=4, unlike ELF's). */
+    /**
+     * The same permissions as {@link LoadSegment#perms()} bits (Unicorn's order R=1, W=2, X=4, unlike ELF's). x86 page
+     * tables cannot express write-only, so Linux's writable pages are readable too.
+     */
     int perms() {
-        return ((flags & PF_R) != 0 ? LoadSegment.READ : 0)
+        return ((flags & (PF_R | PF_W)) != 0 ? LoadSegment.READ : 0)
                 | ((flags & PF_W) != 0 ? LoadSegment.WRITE : 0)
                 | ((flags & PF_X) != 0 ? LoadSegment.EXEC : 0);
     }

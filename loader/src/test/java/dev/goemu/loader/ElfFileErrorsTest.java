@@ -20,6 +20,7 @@ import static dev.goemu.loader.TinyElf.SIZE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Every way a file can fail to be a runnable binary gives one exact, readable line. */
@@ -29,14 +30,13 @@ class ElfFileErrorsTest {
     @TempDir
     Path dir;
 
+    /** What Linux's execve refuses (ENOEXEC, EIO): goemu refuses it too, with a reason. */
     static Stream<Arguments> malformed() {
         return Stream.of(
-                bad("32-bit", t -> t.u8(4, 1),
-                        "32-bit ELF (ELFCLASS32); goemu runs 64-bit x86-64 binaries only"),
-                bad("big-endian", t -> t.u8(5, 2),
-                        "big-endian ELF; goemu runs little-endian x86-64 binaries only"),
-                bad("ident version", t -> t.u8(6, 0),
-                        "unsupported ELF version 0 (expected 1)"),
+                bad("i386", t -> t.u8(4, 1).u16(18, 3),
+                        "ELF for Intel 80386 (machine 3, 32-bit), goemu runs x86-64 only"),
+                bad("big-endian", t -> t.u8(5, 2).u16(18, Short.reverseBytes((short) 22)),
+                        "ELF for IBM S/390 (machine 22, big-endian), goemu runs x86-64 only"),
                 bad("aarch64", t -> t.u16(18, 183),
                         "ELF for ARM aarch64 (machine 183), goemu runs x86-64 only"),
                 bad("unknown machine", t -> t.u16(18, 9999),
@@ -46,40 +46,104 @@ class ElfFileErrorsTest {
                 bad("core dump", t -> t.u16(16, ElfFile.ET_CORE),
                         "core dump (ET_CORE), not an executable"),
                 bad("header cut short", t -> t.truncate(40),
-                        "truncated ELF: the file is 40 bytes, shorter than the 64-byte ELF header"),
+                        "program header size is 0 bytes, expected 56 (the file is 40 bytes, shorter than the 64-byte ELF header)"),
                 bad("program headers cut short", t -> t.load(0, PF_R | PF_X, 0, BASE, 0x40, 0x40)
                                 .phdr(3, ProgramHeader.PT_NOTE, PF_R, 0, 0, 0, 0, 4).truncate(64 + 56 * 3 + 20),
-                        "truncated ELF: program header 3 lies past the end of the file"),
+                        "truncated ELF: the program headers at file offset 0x40 (4 of them) lie past the end of the file (252 bytes)"),
                 bad("program headers past EOF", t -> t.u64(32, 0x10000),
-                        "truncated ELF: program headers start at 0x10000, past the end of the file (8192 bytes)"),
-                bad("segment past EOF", t -> t.load(0, PF_R | PF_X, 0x1000, BASE + 0x1000, 0x2000, 0x2000),
-                        "truncated ELF: segment 0 (LOAD) at file offset 0x1000 + 0x2000 bytes lies past the end of the file (8192 bytes)"),
+                        "truncated ELF: the program headers at file offset 0x10000 (1 of them) lie past the end of the file (8192 bytes)"),
                 bad("no program headers", t -> t.u16(56, 0),
                         "no program headers, so nothing to load"),
-                bad("no PT_LOAD", t -> t.phdr(0, ProgramHeader.PT_NOTE, PF_R, 0, 0, 0, 0, 4),
-                        "no loadable segments (PT_LOAD), so nothing to run"),
+                bad("more than a page of program headers", t -> t.u16(56, 74),
+                        "74 program headers; Linux reads at most 73"),
+                bad("interpreter of one byte", t -> t.phdr(1, ProgramHeader.PT_INTERP, PF_R, 0x200, 0, 1, 1, 1),
+                        "interpreter path (PT_INTERP) of 1 bytes; Linux needs 2 to 4096"),
+                bad("interpreter without NUL", t -> t.phdr(1, ProgramHeader.PT_INTERP, PF_R, 0x200, 0, 4, 4, 1).string(0x200, "/ld.so"),
+                        "interpreter path (PT_INTERP) is not NUL-terminated"));
+    }
+
+    /** What Linux accepts in execve and then kills the new process for (SIGSEGV): goemu reads it, with the reason. */
+    static Stream<Arguments> killedAtExec() {
+        return Stream.of(
                 bad("file size above memory size", t -> t.load(0, PF_R | PF_X, 0, BASE, 0x2000, 0x1000),
                         "segment 0 (LOAD): file size 0x2000 is larger than its memory size 0x1000"),
-                bad("alignment not a power of two", t -> t.phdr(0, ProgramHeader.PT_LOAD, PF_R, 0, BASE, 0x10, 0x10, 0x1800),
-                        "segment 0 (LOAD): alignment 0x1800 is not a power of two"),
                 bad("address and offset disagree", t -> t.load(0, PF_R | PF_X, 0x10, BASE, 0x100, 0x100),
-                        "segment 0 (LOAD): address 0x400000 and file offset 0x10 differ modulo its alignment 0x1000"),
-                bad("above 2^47", t -> t.load(0, PF_R | PF_X, 0, 0x7ffffffff000L, 0x2000, 0x2000),
-                        "segment 0 (LOAD) at 0x7ffffffff000 + 0x2000 bytes ends above 0x800000000000, the top of the 47-bit user address space"),
-                bad("overlapping segments", t -> t.load(1, PF_R | PF_W, 0, BASE + 0x2000, 0x100, 0x100),
-                        "segment 1 (LOAD) at 0x402000 overlaps or comes before segment 0 (LOAD), which ends at 0x403000"),
-                bad("two segments' data in one page", t -> t.load(0, PF_R, 0, BASE, 0x100, 0x100)
-                                .load(1, PF_R | PF_W, 0x800, BASE + 0x800, 0x100, 0x100),
-                        "segments 0 and 1 (LOAD) both have file data in the page at 0x400000; goemu cannot load that layout"),
+                        "segment 0 (LOAD): file offset 0x10 and address 0x400000 differ modulo the page size, so it cannot be mapped"),
+                bad("ends at 2^47", t -> t.load(0, PF_R | PF_X, 0, 0x7ffffffff000L, 0x1000, 0x1000),
+                        "segment 0 (LOAD) at 0x7ffffffff000 + 0x1000 bytes ends above the user address space (0x7ffffffff000)"),
+                bad("huge offset", t -> t.load(0, PF_R | PF_X, 0x8000000000000000L, BASE, 0x100, 0x100),
+                        "segment 0 (LOAD): file offset 0x8000000000000000 is beyond what a file can hold"),
+                bad("entry above the user address space", t -> t.u64(24, 0xffff800000000000L),
+                        "entry point 0xffff800000000000 lies above the user address space (0x7ffffffff000)"),
+                bad("writable data ending in a page past EOF", t -> t.load(0, PF_R | PF_W, 0, BASE, 0x3800, 0x4000),
+                        "segment 0 (LOAD): its file data ends past the end of the file, in a page Linux cannot clear"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("killedAtExec")
+    void killedAtExecIsReadWithTheReason(String name, Consumer<TinyElf> breakIt, String reason) throws Exception {
+        TinyElf elf = new TinyElf();
+        breakIt.accept(elf);
+        assertEquals(reason, ElfFile.read(elf.write(dir)).execFailure().orElseThrow());
+    }
+
+    /** What Linux ignores: ident bytes but the magic, e_version, p_align, overlaps, section headers. */
+    static Stream<Arguments> ignored() {
+        return Stream.of(
+                ok("ELFCLASS32 byte", t -> t.u8(4, 1)),
+                ok("big-endian byte", t -> t.u8(5, 2)),
+                ok("ident version 0", t -> t.u8(6, 0)),
+                ok("OS ABI", t -> t.u8(7, 97)),
+                ok("e_version 0", t -> t.u32(20, 0)),
+                ok("e_ehsize 0", t -> t.u16(52, 0)),
+                ok("alignment not a power of two", t -> t.phdr(0, ProgramHeader.PT_LOAD, PF_R | PF_X, 0, BASE, 0x10, 0x10, 0x1800)),
+                ok("overlapping segments", t -> t.load(1, PF_R | PF_W, 0, BASE + 0x2000, 0x100, 0x100)),
+                ok("two segments' data in one page", t -> t.load(0, PF_R, 0, BASE, 0x100, 0x100)
+                        .load(1, PF_R | PF_W, 0x800, BASE + 0x800, 0x100, 0x100)),
+                ok("segment past EOF", t -> t.load(0, PF_R | PF_X, 0x1000, BASE + 0x1000, 0x2000, 0x2000)),
+                ok("no PT_LOAD", t -> t.phdr(0, ProgramHeader.PT_NOTE, PF_R, 0, 0, 0, 0, 4)),
+                ok("PT_DYNAMIC past EOF", t -> t.phdr(1, ProgramHeader.PT_DYNAMIC, PF_R, 0x7fff0000, 0, 0x100000, 0x100000, 8)));
+    }
+
+    private static Arguments ok(String name, Consumer<TinyElf> change) {
+        return Arguments.of(name, change);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ignored")
+    void whatLinuxIgnoresIsAccepted(String name, Consumer<TinyElf> change) throws Exception {
+        TinyElf elf = new TinyElf();
+        change.accept(elf);
+        ElfFile read = ElfFile.read(elf.write(dir));
+        assertTrue(read.execFailure().isEmpty(), () -> read.execFailure().get());
+        assertTrue(read.isStatic());
+    }
+
+    static Stream<Arguments> badSections() {
+        return Stream.of(
                 bad("section headers past EOF", t -> t.u64(40, 0x9000).u16(60, 3),
-                        "truncated ELF: section headers start at 0x9000, past the end of the file (8192 bytes)"),
+                        "3 section headers at file offset 0x9000 lie past the end of the file"),
                 bad("section headers cut short", t -> t.u64(40, SIZE - 64 * 2).u16(60, 3),
-                        "truncated ELF: section header 2 lies past the end of the file"),
+                        "3 section headers at file offset 0x1f80 lie past the end of the file"),
+                bad("section header size", t -> t.u64(40, 0x1000).u16(60, 2).u16(58, 1),
+                        "section header size is 1 bytes, expected 64"),
                 bad("section name table out of range", t -> t.u64(40, 0x1000).u16(60, 2).u16(62, 5),
                         "section name table index 5 is out of range (2 sections)"),
                 bad("section past EOF", t -> t.u64(40, 0x1000).u16(60, 2)
                                 .u32(0x1040 + 4, Section.SHT_PROGBITS).u64(0x1040 + 24, 0x1f00).u64(0x1040 + 32, 0x200),
-                        "truncated ELF: section 1 at file offset 0x1f00 + 0x200 bytes lies past the end of the file (8192 bytes)"));
+                        "section 1 at file offset 0x1f00 + 0x200 bytes lies past the end of the file"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badSections")
+    void badSectionHeadersOnlyCostTheSymbols(String name, Consumer<TinyElf> breakIt, String problem) throws Exception {
+        TinyElf t = new TinyElf();
+        breakIt.accept(t);
+        ElfFile elf = ElfFile.read(t.write(dir));
+        assertEquals(problem, elf.sectionsProblem().orElseThrow());
+        assertTrue(elf.sections().isEmpty());
+        assertTrue(elf.symbols().isEmpty());
+        assertTrue(elf.execFailure().isEmpty());
     }
 
     private static Arguments bad(String name, Consumer<TinyElf> breakIt, String message) {

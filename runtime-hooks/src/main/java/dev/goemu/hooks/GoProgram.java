@@ -29,7 +29,9 @@ public final class GoProgram {
         GoSymbols symbols;
         Optional<GoBuildInfo> info;
         try {
-            symbols = GoSymbols.load(elf).orElseThrow(() -> new BadBinaryException(binary + ": not a Go binary (no .gopclntab)"));
+            symbols = GoSymbols.load(elf).orElseThrow(() -> new BadBinaryException(binary + elf.sectionsProblem()
+                    .map(p -> ": Go symbols unavailable: the section headers are unusable (" + p + ")")
+                    .orElse(": not a Go binary (no .gopclntab)")));
             info = GoBuildInfo.read(elf);
         } catch (GoFormatException e) {
             throw new BadBinaryException(binary + ": " + e.getMessage());

@@ -149,6 +149,11 @@ class ConformanceTest {
             // The runtime without async preemption (no SIGURG): cooperative scheduling only.
             c("preempt-off").program("goroutines").env("GODEBUG", "asyncpreemptoff=1"),
             c("faults"),
+            // CPU exceptions from the program's own assembly: a recovered divide error (SIGFPE); int3 (SIGTRAP) and
+            // ud2 (SIGILL), which Go's handler reports as fatal ("SIGILL: illegal instruction", PC, exit 2).
+            c("traps-divide").program("traps").args("divide"),
+            c("traps-int3").program("traps").args("int3").stderrHead().exit(2),
+            c("traps-ud2").program("traps").args("ud2").stderrHead().exit(2),
             c("panic").trace().exit(2),
             c("panic-goroutine").program("panic").args("goroutine").trace().exit(2),
             c("panic-nil").program("panic").args("nil").trace().exit(2),
@@ -522,10 +527,12 @@ class ConformanceTest {
     static String stderrHead(String s) {
         int blank = s.indexOf("\n\n");
         if (blank >= 0) s = s.substring(0, blank + 1);
-        return HEX.matcher(s).replaceAll("0x_");
+        return M_ID.matcher(HEX.matcher(s).replaceAll("0x_")).replaceAll("m=_");
     }
 
     static final Pattern HEX = Pattern.compile("\\b0x[0-9a-fA-F]+");
+    /** "PC=0x... m=2 sigcode=2": which M (thread) took the signal depends on scheduling, natively too. */
+    static final Pattern M_ID = Pattern.compile("\\bm=\\d+");
 
     /** Null if equal, else where the outputs first differ, with a few lines of each. */
     static String diff(String expected, String actual) {
