@@ -142,6 +142,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
                 : new Kernel(config, memory, new CpuMachine(), start);
         ProcessImage.Entry entry = ProcessImage.load(elf, memory, options.argv(), options.envp());
+        kernel.imageLoaded(entry.layout());
         kernel.createMainTask();
         cpu.setReg(X86.RSP, entry.sp());
         cpu.setReg(X86.RIP, entry.pc());

@@ -5,6 +5,7 @@ import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.InitialStack;
 import dev.goemu.loader.LoadSegment;
 import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.Kernel;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,8 +21,8 @@ final class ProcessImage {
     static final long STACK_SIZE = 8L << 20;
     private static final long HWCAP_X86_64 = 0x178bfbffL; // CPUID.1:EDX of a plain x86-64 CPU, as Linux reports it
 
-    /** Where execution starts and with which stack pointer. */
-    record Entry(long pc, long sp) {}
+    /** Where execution starts and with which stack pointer; what /proc/self shows of the image. */
+    record Entry(long pc, long sp, Kernel.ImageLayout layout) {}
 
     private ProcessImage() {}
 
@@ -38,7 +39,9 @@ final class ProcessImage {
         String execfn = argv.isEmpty() ? elf.path().toString() : argv.getFirst();
         InitialStack stack = InitialStack.build(STACK_TOP, argv, envp, execfn, auxv, random);
         mem.write(stack.base(), stack.bytes());
-        return new Entry(elf.entry(), stack.sp());
+        Kernel.ImageLayout layout = new Kernel.ImageLayout(stack.argStart(), stack.envStart(), stack.envEnd(),
+                stack.auxv(), STACK_TOP, elf.loadSegments(0));
+        return new Entry(elf.entry(), stack.sp(), layout);
     }
 
     /** AT_RANDOM's bytes, from the kernel's own source (SecureRandom's provider set-up cost start-up ~10 ms). */
