@@ -163,11 +163,13 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
                     : new Kernel(config, memory, new CpuMachine(), start);
             if (forked == null) {
                 this.image = ProcessImage.load(elf, memory, options.argv(), options.envp());
+                kernel.imageLoaded(image.layout());
                 kernel.createMainTask();
                 cpu.setReg(X86.RSP, image.sp());
                 cpu.setReg(X86.RIP, image.pc());
             } else {
                 this.image = forkedImage;
+                kernel.imageLoaded(image.layout());
             }
         } catch (RuntimeException | Error e) {
             cpu.close();

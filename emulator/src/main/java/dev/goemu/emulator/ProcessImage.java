@@ -5,6 +5,7 @@ import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.InitialStack;
 import dev.goemu.loader.LoadSegment;
 import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.Kernel;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,8 +27,11 @@ final class ProcessImage {
     /** Below this no anonymous mapping can exceed any host's overcommit limit, so /proc is not read. */
     private static final long SMALL_MAPPING = 256L << 20;
 
-    /** Where execution starts and with which stack pointer; the image's pages past the end of its file. */
-    record Entry(long pc, long sp, List<LoadSegment> pastEndOfFile) {
+    /**
+     * Where execution starts and with which stack pointer; the image's pages past the end of its file; what
+     * /proc/self shows of the image.
+     */
+    record Entry(long pc, long sp, List<LoadSegment> pastEndOfFile, Kernel.ImageLayout layout) {
         boolean isPastEndOfFile(long address) {
             for (LoadSegment s : pastEndOfFile) if (address >= s.start() && address < s.end()) return true;
             return false;
@@ -56,7 +60,9 @@ final class ProcessImage {
         String execfn = argv.isEmpty() ? elf.path().toString() : argv.getFirst();
         InitialStack stack = InitialStack.build(STACK_TOP, argv, envp, execfn, auxv, random);
         mem.write(stack.base(), stack.bytes());
-        return new Entry(elf.entry() + bias, stack.sp(), segments.stream().filter(LoadSegment::pastEndOfFile).toList());
+        Kernel.ImageLayout layout = new Kernel.ImageLayout(stack.argStart(), stack.envStart(), stack.envEnd(),
+                stack.auxv(), STACK_TOP, segments);
+        return new Entry(elf.entry() + bias, stack.sp(), segments.stream().filter(LoadSegment::pastEndOfFile).toList(), layout);
     }
 
     /**

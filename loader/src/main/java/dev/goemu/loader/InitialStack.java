@@ -26,10 +26,16 @@ public final class InitialStack {
 
     private final long sp;
     private final byte[] bytes;
+    private final long argStart, envStart, envEnd;
+    private final long[] auxv;
 
-    private InitialStack(long sp, byte[] bytes) {
+    private InitialStack(long sp, byte[] bytes, long argStart, long envStart, long envEnd, long[] auxv) {
         this.sp = sp;
         this.bytes = bytes;
+        this.argStart = argStart;
+        this.envStart = envStart;
+        this.envEnd = envEnd;
+        this.auxv = auxv;
     }
 
     /**
@@ -75,7 +81,13 @@ public final class InitialStack {
         b.put(Math.toIntExact(fnAt - sp), fn);
         b.put(Math.toIntExact(platformAt - sp), PLATFORM);
         b.put(Math.toIntExact(randomAt - sp), random16);
-        return new InitialStack(sp, image);
+        long[] auxWords = new long[2 * aux.size() + 2]; // AT_NULL ends it
+        for (int i = 0; i < aux.size(); i++) {
+            auxWords[2 * i] = aux.get(i)[0];
+            auxWords[2 * i + 1] = aux.get(i)[1];
+        }
+        long envStart = envs.length > 0 ? envAt[0] : fnAt;
+        return new InitialStack(sp, image, args.length > 0 ? argAt[0] : envStart, envStart, fnAt, auxWords);
     }
 
     /** The guest address of argc: the stack pointer at the entry point, 16-byte aligned. */
@@ -86,6 +98,26 @@ public final class InitialStack {
     /** The lowest address the image covers; the same as {@link #sp()}. */
     public long base() {
         return sp;
+    }
+
+    /** Where the argv strings start; they end where the envp strings start ({@link #envStart}). */
+    public long argStart() {
+        return argStart;
+    }
+
+    /** Where the envp strings start. */
+    public long envStart() {
+        return envStart;
+    }
+
+    /** Where the envp strings end (one past the last NUL). */
+    public long envEnd() {
+        return envEnd;
+    }
+
+    /** The auxiliary vector as the stack holds it: type, value pairs ending with AT_NULL. */
+    public long[] auxv() {
+        return auxv.clone();
     }
 
     /** The bytes to write at {@code [base(), stackTop)}. */

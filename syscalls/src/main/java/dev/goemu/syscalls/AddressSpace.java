@@ -393,6 +393,32 @@ public final class AddressSpace {
         return out;
     }
 
+    /**
+     * A mapping as /proc/self/maps lists it: [start, end), PROT_* bits, its kind, and how many of its first bytes
+     * are the binary's file ({@link #load}; 0 for every other mapping).
+     */
+    public record Mapping(long start, long end, int perms, Kind kind, long imageBytes) {}
+
+    /** Every mapping, by address. */
+    public List<Mapping> mappings() {
+        List<Mapping> out = new ArrayList<>(regions.size());
+        for (Region r : regions.values()) {
+            out.add(new Mapping(r.start, r.end, r.perms, r.kind, r.image == null ? 0 : r.image.byteSize()));
+        }
+        return out;
+    }
+
+    /** How much guest memory the CPU has been given (the chunks it touched): what the guest can have resident. */
+    public long touchedBytes() {
+        long n = 0;
+        for (Map.Entry<Long, Long> e : engine.entrySet()) n += e.getValue() - e.getKey();
+        return n;
+    }
+
+    /** Where the heap (brk) starts, and the break. */
+    public long breakStart() { return brkStart; }
+    public long currentBreak() { return brk; }
+
     /** Whether the guest has a mapping at addr, whatever its protections (a fault there is SEGV_ACCERR). */
     public boolean isMapped(long addr) {
         Map.Entry<Long, Region> e = regions.floorEntry(addr);
@@ -564,10 +590,19 @@ public final class AddressSpace {
 
     /** Stores into guest memory for a syscall: every byte must be writable. */
     public void write(long addr, byte[] data) {
+        copyIn(addr, data, WRITE);
+    }
+
+    /** Stores into guest memory whatever its protections (/proc/self/mem, a debugger); GuestFault where nothing is mapped. */
+    public void poke(long addr, byte[] data) {
+        copyIn(addr, data, 0);
+    }
+
+    private void copyIn(long addr, byte[] data, int access) {
         if (!accessOk(addr, data.length)) throw new GuestFault(addr);
         int done = 0;
         while (done < data.length) {
-            Region r = regionAt(addr + done, WRITE);
+            Region r = regionAt(addr + done, access);
             int n = (int) Math.min(data.length - done, r.end - (addr + done));
             MemorySegment.copy(data, done, r.host, JAVA_BYTE, addr + done - r.start, n);
             done += n;

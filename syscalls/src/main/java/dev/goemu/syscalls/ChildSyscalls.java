@@ -150,6 +150,7 @@ final class ChildSyscalls {
             resolved = k.fds.pathOf(dirfd);
         } else {
             resolved = k.cwd.resolve(dirfd, path);
+            if (resolved != null) resolved = k.proc.programPath(resolved);
         }
         if (resolved == null) return -Errno.EBADF;
         long access = Cwd.hostPathCall(Sys.FACCESSAT.nr, -100, resolved, X_OK);

@@ -41,7 +41,7 @@ final class Cwd {
 
     private long chdir(String path) {
         if (path.isEmpty()) return -Errno.ENOENT;
-        String abs = absolute(path);
+        String abs = k.proc.hostPath(absolute(path));
         long fd = hostPathCall(Sys.OPENAT.nr, AT_FDCWD, abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) return fd;
         try {

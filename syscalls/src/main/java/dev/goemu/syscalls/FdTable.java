@@ -21,6 +21,11 @@ public final class FdTable {
     private int limit = MAX_FDS;
     /** Whether an operation on the fd can block the host thread: not a regular file and not O_NONBLOCK. */
     private boolean[] mayBlock = new boolean[64];
+    /**
+     * Which fds are goemu's own /proc files ({@link ProcSelf#kindOf}): /proc/self/mem, whose reads and writes go to
+     * guest memory, and synthesized directories, refreshed when listed from the start; {@link ProcSelf#NONE} else.
+     */
+    private byte[] procKind = new byte[64];
     /** F_SETOWN, F_SETOWN_EX and F_SETSIG of the fds that have them: the guest's state, never the host fd's. */
     private final Map<Integer, Owner> owners = new HashMap<>();
     /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
@@ -107,6 +112,19 @@ public final class FdTable {
         return mayBlock[guestFd];
     }
 
+    /** What kind of goemu /proc file the fd is ({@link ProcSelf#MEM}, {@link ProcSelf#DIR}), or NONE. */
+    byte procKind(int guestFd) {
+        return guestFd >= 0 && guestFd < procKind.length ? procKind[guestFd] : ProcSelf.NONE;
+    }
+
+    /** The open guest fds, in order. */
+    int[] openFds() {
+        int n = 0;
+        int[] out = new int[hostFds.length];
+        for (int fd = 0; fd < hostFds.length; fd++) if (hostFds[fd] >= 0) out[n++] = fd;
+        return Arrays.copyOf(out, n);
+    }
+
     /**
      * Takes ownership of a new host fd (or passes an error through); returns the lowest free guest fd >= min, or
      * -EMFILE (closing the host fd) if none is free below the guest's RLIMIT_NOFILE.
@@ -171,6 +189,7 @@ public final class FdTable {
             int old = hostFds.length;
             hostFds = Arrays.copyOf(hostFds, n);
             mayBlock = Arrays.copyOf(mayBlock, n);
+            procKind = Arrays.copyOf(procKind, n);
             Arrays.fill(hostFds, old, n, -1);
         }
         if (hostFds[guestFd] >= 0) close(guestFd);
@@ -182,6 +201,7 @@ public final class FdTable {
         int h = host(guestFd);
         if (h < 0 || guestFd < 0) return -Errno.EBADF;
         hostFds[guestFd] = -1;
+        procKind[guestFd] = ProcSelf.NONE;
         owners.remove(guestFd);
         // goemu's own stdin/stdout/stderr stay open: the guest only loses its name for them.
         return h <= 2 ? 0 : Host.syscall(Sys.CLOSE.nr, h, 0, 0);
@@ -208,6 +228,8 @@ public final class FdTable {
             var stat = arena.allocate(144, 8);
             long r = Host.syscall(Sys.FSTAT.nr, h, stat.address(), 0);
             int type = r < 0 ? 0 : stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT;
+            procKind[guestFd] = r < 0 ? ProcSelf.NONE
+                    : ProcSelf.kindOf(stat.get(ValueLayout.JAVA_LONG, 0), stat.get(ValueLayout.JAVA_LONG, 8));
             boolean neverBlocks = type == S_IFREG || type == S_IFDIR || type == S_IFBLK;
             long fl = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0);
             mayBlock[guestFd] = !neverBlocks && fl >= 0 && (fl & O_NONBLOCK) == 0;

@@ -33,10 +33,10 @@ final class FileSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(Sys.READ, "fBd", k.blocking.io(Blocking.POLLIN, k.passthrough.handler()));
-        t.add(Sys.WRITE, "fbd", k.blocking.io(Blocking.POLLOUT, k.passthrough.handler()));
-        t.add(Sys.PREAD64, "fBdd", k.passthrough.handler());
-        t.add(Sys.PWRITE64, "fbdd", k.passthrough.handler());
+        t.add(Sys.READ, "fBd", mem(false, false, k.blocking.io(Blocking.POLLIN, k.passthrough.handler())));
+        t.add(Sys.WRITE, "fbd", mem(true, false, k.blocking.io(Blocking.POLLOUT, k.passthrough.handler())));
+        t.add(Sys.PREAD64, "fBdd", mem(false, true, k.passthrough.handler()));
+        t.add(Sys.PWRITE64, "fbdd", mem(true, true, k.passthrough.handler()));
         t.add(Sys.READV, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true)));
         t.add(Sys.WRITEV, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.WRITEV, a, false)));
         t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
@@ -52,10 +52,11 @@ final class FileSyscalls {
         t.add(Sys.ACCESS, "so", k.passthrough.handler());
         t.add(Sys.FACCESSAT, "fso", k.passthrough.handler());
         t.add(Sys.FACCESSAT2, "fsox", k.passthrough.handler());
-        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, new long[] {a[0], a[1], a[2], (int) a[3], 0, 0})));
-        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, new long[] {a[0], a[1], (int) a[2], 0, 0, 0})));
-        t.add(Sys.GETDENTS64, "fBd", k.passthrough.handler());
-        t.add(Sys.GETDENTS, "fBd", k.passthrough.handler());
+        t.add(Sys.READLINKAT, "fsxd", (task, a) -> readlink(a[0], a[1], a[2], a[3], () -> k.passthrough.call(Sys.READLINKAT, "fsBd", 0, new long[] {a[0], a[1], a[2], (int) a[3], 0, 0})));
+        t.add(Sys.READLINK, "sxd", (task, a) -> readlink(AT_FDCWD, a[0], a[1], a[2], () -> k.passthrough.call(Sys.READLINK, "sBd", 0, new long[] {a[0], a[1], (int) a[2], 0, 0, 0})));
+        SyscallTable.Handler getdents = listing(k.passthrough.handler());
+        t.add(Sys.GETDENTS64, "fBd", getdents);
+        t.add(Sys.GETDENTS, "fBd", getdents);
         t.add(Sys.MKDIR, "so", (task, a) -> creating(Sys.MKDIR, "so", a, 1));
         t.add(Sys.MKDIRAT, "fso", (task, a) -> creating(Sys.MKDIRAT, "fso", a, 2));
         t.add(Sys.RMDIR, "s", k.passthrough.handler());
@@ -142,11 +143,13 @@ final class FileSyscalls {
     private long open(Task task, Sys call, long[] a, long dirFd, long pathAddr, long flags, long mode) {
         int dir = k.fds.host((int) dirFd);
         boolean mayWait = (flags & O_NONBLOCK) == 0 && (flags & O_ACCMODE) != O_RDWR && dir != -Errno.EBADF;
-        String path = mayWait ? k.memory.readCString(pathAddr, 4096) : null;
+        String path = mayWait ? k.passthrough.hostPath(k.memory.readCString(pathAddr, 4096), dir == AT_FDCWD) : null;
         // An existing FIFO is not created, so its open needs no umask.
         if (!mayWait || !isFifo(dir, path)) {
-            return k.fds.install((flags & (O_CREAT | O_TMPFILE)) == 0 ? k.passthrough.call(call, call == Sys.OPEN ? "sxx" : "fsxx", 0, a)
-                    : creating(call, call == Sys.OPEN ? "sxx" : "fsxx", a, call == Sys.OPEN ? 2 : 3));
+            String spec = call == Sys.OPEN ? "sxx" : "fsxx";
+            long r = (flags & (O_CREAT | O_TMPFILE)) == 0 ? k.passthrough.call(call, spec, 0, a)
+                    : creating(call, spec, a, call == Sys.OPEN ? 2 : 3);
+            return k.fds.install(k.proc.vetOpen(r, flags, mode));
         }
         return k.fds.install(k.offload.openFd(task, call.nr, a, () -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -170,13 +173,17 @@ final class FileSyscalls {
         if (a[3] > AddressSpace.PAGE) return -Errno.E2BIG;
         byte[] how = k.memory.read(a[2], (int) a[3]);
         MemorySegment h = MemorySegment.ofArray(how);
-        if ((h.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) & (O_CREAT | O_TMPFILE)) == 0) return k.fds.install(k.passthrough.call(Sys.OPENAT2, "fsbd", 0, a));
-        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, Umask.apply(h.get(ValueLayout.JAVA_LONG_UNALIGNED, 8), k.process));
+        long flags = h.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), mode = h.get(ValueLayout.JAVA_LONG_UNALIGNED, 8);
+        if ((flags & (O_CREAT | O_TMPFILE)) == 0) {
+            return k.fds.install(k.proc.vetOpen(k.passthrough.call(Sys.OPENAT2, "fsbd", 0, a), flags, mode));
+        }
+        h.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, Umask.apply(mode, k.process));
         try (Arena arena = Arena.ofConfined()) { // the guest's open_how stays as it was: the host reads a masked copy
             MemorySegment copy = arena.allocate(how.length, 8);
             MemorySegment.copy(how, 0, copy, ValueLayout.JAVA_BYTE, 0, how.length);
             long[] args = {a[0], a[1], copy.address(), a[3], 0, 0};
-            return k.fds.install(Umask.creating(() -> k.passthrough.call(Sys.OPENAT2, "fsxd", 0, args)));
+            long r = Umask.creating(() -> k.passthrough.call(Sys.OPENAT2, "fsxd", 0, args));
+            return k.fds.install(k.proc.vetOpen(r, flags, mode));
         }
     }
 
@@ -195,7 +202,7 @@ final class FileSyscalls {
     private long vectored(Sys call, long[] a, boolean intoGuest) {
         int h = k.fds.host((int) a[0]);
         if (h < 0) return h;
-        if (a[2] < 0 || a[2] > Iovecs.UIO_MAXIOV) return -Errno.EINVAL;
+        if (a[2] < 0 || a[2] > Iovecs.UIO_MAXIOV || k.fds.procKind((int) a[0]) == ProcSelf.MEM) return -Errno.EINVAL;
         int count = (int) a[2];
         try (Arena arena = Arena.ofConfined()) {
             Iovecs iov = Iovecs.of(k.memory, a[1], count, intoGuest ? AddressSpace.WRITE : AddressSpace.READ, arena);
@@ -230,14 +237,47 @@ final class FileSyscalls {
         }
     }
 
-    /** readlink of /proc/self/exe names the guest binary, like on Linux; other links are the host's. */
-    private long readlink(long pathAddr, long buf, long size, java.util.function.LongSupplier host) {
+    /**
+     * readlink: the host's answer (for /proc/self/exe, cwd and the like, from goemu's own /proc), except for a guest
+     * fd's link /proc/self/fd/N, which names what the fd names as the guest sees it.
+     */
+    private long readlink(long dirFd, long pathAddr, long buf, long size, java.util.function.LongSupplier host) {
         if ((int) size <= 0) return -Errno.EINVAL; // bufsiz is an int
-        if (!k.memory.readCString(pathAddr, 4096).equals("/proc/self/exe")) return host.getAsLong();
-        byte[] exe = k.config.exePath().getBytes(StandardCharsets.UTF_8);
-        int n = Math.min(exe.length, (int) size);
-        k.memory.write(buf, java.util.Arrays.copyOf(exe, n));
+        String path = k.cwd.resolve((int) dirFd, k.memory.readCString(pathAddr, 4096));
+        String target = path == null ? null : k.proc.fdLink(path);
+        if (target == null) return host.getAsLong();
+        if (target.isEmpty()) return -Errno.ENOENT;
+        byte[] b = target.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(b.length, (int) size);
+        k.memory.write(buf, java.util.Arrays.copyOf(b, n));
         return n;
+    }
+
+    /**
+     * A read or write row whose fd may be a /proc/self/mem fd: that one reads or writes guest memory at the fd's
+     * offset (kept as the offset of its empty host file, so dup'd fds share it) or, positional, at a[3].
+     */
+    private SyscallTable.Handler mem(boolean write, boolean positional, SyscallTable.Handler other) {
+        return (task, a) -> k.fds.procKind((int) a[0]) != ProcSelf.MEM ? other.call(task, a) : memIo(a, write, positional);
+    }
+
+    private long memIo(long[] a, boolean write, boolean positional) {
+        int h = k.fds.host((int) a[0]);
+        long mode = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0) & O_ACCMODE;
+        if (mode == (write ? 0 : 1)) return -Errno.EBADF; // O_RDONLY, O_WRONLY
+        long pos = positional ? a[3] : Host.syscall(Sys.LSEEK.nr, h, 0, 1); // SEEK_CUR
+        if (pos < 0 && !positional) return pos;
+        long r = write ? k.proc.writeMem(pos, a[1], a[2]) : k.proc.readMem(pos, a[1], a[2]);
+        if (r > 0 && !positional) Host.syscall(Sys.LSEEK.nr, h, pos + r, 0); // SEEK_SET
+        return r;
+    }
+
+    /** getdents: goemu's /proc directories are made current when listed from the start. */
+    private SyscallTable.Handler listing(SyscallTable.Handler host) {
+        return (task, a) -> {
+            if (k.fds.procKind((int) a[0]) == ProcSelf.DIR) k.proc.listing(k.fds.host((int) a[0]));
+            return host.call(task, a);
+        };
     }
 
     private long dup3(long oldFd, long newFd, long flags) {

@@ -51,6 +51,7 @@ public final class Kernel {
     final Blocking blocking = new Blocking(this);
     final Offload offload = new Offload(this);
     final Cwd cwd = new Cwd(this);
+    final ProcSelf proc = new ProcSelf(this);
     final int pid;
     final int uid = (int) Host.syscall(Sys.GETUID.nr, 0, 0, 0);
     private final SyscallTable table = new SyscallTable();
@@ -74,6 +75,8 @@ public final class Kernel {
 
     /** The syscall being handled: a handler that blocks is re-run with the same arguments; passthrough reads its row. */
     private SyscallTable.Entry current;
+    /** The task whose syscall is being handled (/proc/thread-self). */
+    private Task currentTask;
     private long[] currentArgs;
     /** Every call's arguments, reused: handlers do not keep them, and a call that blocks copies them to its task. */
     private final long[] args = new long[6];
@@ -124,6 +127,21 @@ public final class Kernel {
 
     /** The row of the syscall being handled. */
     SyscallTable.Entry currentEntry() { return current; }
+
+    /** The task whose syscall is being handled. */
+    Task currentTask() { return currentTask; }
+
+    /**
+     * Where the loader put what /proc/self shows of the image: the argv and envp strings ([argStart, envStart),
+     * [envStart, envEnd)), the auxiliary vector, the top of the main stack, the binary's segments.
+     */
+    public record ImageLayout(long argStart, long envStart, long envEnd, long[] auxv, long stackTop,
+                              java.util.List<dev.goemu.loader.LoadSegment> segments) {}
+
+    /** The loader placed the image: /proc/self describes it from now on. */
+    public void imageLoaded(ImageLayout layout) {
+        proc.layout = layout;
+    }
 
     /** The process's first thread; its tid is the pid, as on Linux. */
     public Task createMainTask() {
@@ -414,6 +432,7 @@ public final class Kernel {
     private long invoke(Task task, int nr, long[] args) {
         current = table.get(nr);
         currentArgs = args;
+        currentTask = task;
         try {
             return current.handler().call(task, args);
         } catch (GuestFault f) {

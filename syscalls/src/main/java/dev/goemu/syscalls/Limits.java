@@ -42,6 +42,16 @@ final class Limits {
         fds.setLimit(cur[RLIMIT_NOFILE]);
     }
 
+    /** The soft limit of a resource (RLIM_INFINITY is -1). */
+    long soft(int resource) {
+        return cur[resource];
+    }
+
+    /** The hard limit of a resource. */
+    long hard(int resource) {
+        return max[resource];
+    }
+
     /** prlimit64 of the calling process: reads the new limit (if newAddr != 0), sets it, stores the old one. */
     long prlimit(AddressSpace mem, int resource, long newAddr, long oldAddr) {
         if (resource < 0 || resource >= RLIM_NLIMITS) return -Errno.EINVAL;

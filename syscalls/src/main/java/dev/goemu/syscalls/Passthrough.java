@@ -77,7 +77,7 @@ final class Passthrough {
                         boolean atDir = i > 0 && spec.charAt(i - 1) == 'f' && (int) a[i - 1] != -100;
                         h[i] = a[i] == 0 ? 0 : hostPath(arena, a[i], !atDir);
                     }
-                    case 'l' -> h[i] = hostPath(arena, a[i], false);
+                    case 'l' -> h[i] = arena.allocateFrom(k.memory.readCString(a[i], 4096)).address();
                     case 'b', 'B' -> {
                         if (!AddressSpace.accessOk(a[i], a[i + 1])) return -Errno.EFAULT;
                         int access = c == 'b' ? AddressSpace.READ : AddressSpace.WRITE;
@@ -101,14 +101,17 @@ final class Passthrough {
     }
 
     /**
-     * A guest path as a host C string, made absolute against the guest's cwd if {@code fromCwd}; /proc/self/exe
-     * names the guest binary, not the JVM.
+     * A guest path as a host C string, made absolute against the guest's cwd if {@code fromCwd}; a path naming the
+     * guest's own /proc entries becomes goemu's ({@link ProcSelf}).
      */
     long hostPath(Arena arena, long guestAddr, boolean fromCwd) {
-        String path = k.memory.readCString(guestAddr, 4096);
-        if (path.equals("/proc/self/exe")) path = k.config.exePath();
-        else if (fromCwd && !path.isEmpty()) path = k.cwd.absolute(path);
-        MemorySegment s = arena.allocateFrom(path);
+        MemorySegment s = arena.allocateFrom(hostPath(k.memory.readCString(guestAddr, 4096), fromCwd));
         return s.address();
+    }
+
+    /** {@link #hostPath(Arena, long, boolean)} of a path already read; a relative one not from the cwd stays as is. */
+    String hostPath(String path, boolean fromCwd) {
+        if (path.startsWith("/")) return k.proc.hostPath(path);
+        return fromCwd && !path.isEmpty() ? k.proc.hostPath(k.cwd.absolute(path)) : path;
     }
 }

@@ -67,7 +67,7 @@ final class ProcessSyscalls {
                 return 0;
             }
             case PR_GET_NAME -> {
-                byte[] name = Arrays.copyOf(task.name.getBytes(StandardCharsets.UTF_8), 16);
+                byte[] name = Arrays.copyOf(k.proc.comm(task).getBytes(StandardCharsets.UTF_8), 16);
                 name[15] = 0;
                 k.memory.write(a[1], name);
                 return 0;

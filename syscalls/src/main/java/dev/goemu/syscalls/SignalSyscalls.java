@@ -54,6 +54,18 @@ final class SignalSyscalls {
         return m;
     }
 
+    /** The signals this process has handlers for, as a mask (/proc/self/status SigCgt). */
+    long caughtMask() {
+        long m = 0;
+        for (int sig = 1; sig <= NSIG; sig++) if (actions[sig].handler != SIG_IGN && actions[sig].handler != SIG_DFL) m |= bit(sig);
+        return m;
+    }
+
+    /** Process-directed signals not yet taken by a thread (/proc/self/status ShdPnd). */
+    long processPending() {
+        return processPending;
+    }
+
     static long bit(int sig) {
         return 1L << (sig - 1);
     }

@@ -138,6 +138,8 @@ class ConformanceTest {
             c("hostile").goemuOptions("--env", "HOSTILE_GOEMU=1"),
             c("hostile-sigreturn").program("hostile").args("sigreturn").exit(139),
             c("hostile-altstack").program("hostile").args("altstack").exit(139),
+            // Its own /proc: fd/, maps, comm, cmdline, status, stat, task, auxv, limits, mem (also through a symlink).
+            c("procself").args("a", "b c"),
             c("stdin").stdin("one two\nthree\n\nfour five six\n"),
             c("numcpu"),
             c("numcpu-1").program("numcpu").goemuOptions("--cpus", "1").nativePrefix("taskset", "-c", "0"),
