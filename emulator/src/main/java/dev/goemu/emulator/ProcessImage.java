@@ -6,9 +6,6 @@ import dev.goemu.loader.InitialStack;
 import dev.goemu.loader.LoadSegment;
 import dev.goemu.syscalls.AddressSpace;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,29 +22,20 @@ final class ProcessImage {
 
     private ProcessImage() {}
 
-    static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp) {
+    /** @param random AT_RANDOM's 16 bytes (the kernel's: the host's, or the seed's in deterministic mode) */
+    static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp, byte[] random) {
         for (LoadSegment s : elf.loadSegments(0)) {
             mem.mapFixed(s.start(), s.end() - s.start(), s.perms());
             if (s.fileSize() > 0) mem.load(s.vaddr(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
         }
         mem.initBreak(elf.programBreak(0));
         mem.mapFixed(STACK_TOP - STACK_SIZE, STACK_SIZE, 3);
-        byte[] random = randomBytes(16);
         long uid = unixId("uid"), gid = unixId("gid");
         Auxv auxv = Auxv.forBinary(elf, 0, uid, uid, gid, gid, HWCAP_X86_64);
         String execfn = argv.isEmpty() ? elf.path().toString() : argv.getFirst();
         InitialStack stack = InitialStack.build(STACK_TOP, argv, envp, execfn, auxv, random);
         mem.write(stack.base(), stack.bytes());
         return new Entry(elf.entry(), stack.sp());
-    }
-
-    /** AT_RANDOM's bytes, from the kernel's own source (SecureRandom's provider set-up cost start-up ~10 ms). */
-    private static byte[] randomBytes(int n) {
-        try (InputStream in = Files.newInputStream(Path.of("/dev/urandom"))) {
-            return in.readNBytes(n);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static long unixId(String attr) {
