@@ -38,8 +38,7 @@ final class GuestOptions {
 
     /** A guest command's options: its {@code own}, then --cpus, --time-slice and --env. */
     List<Cli.Option> options(Cli.Option... own) {
-        List<Cli.Option> options = new ArrayList<>(List.of(own));
-        options.addAll(List.of(
+        List<Cli.Option> guest = List.of(
                 new Cli.Option("--cpus", "N", "CPUs the guest sees (sched_getaffinity, runtime.NumCPU). Default: the host's, "
                         + Runtime.getRuntime().availableProcessors() + "; " + Determinism.DEFAULT_CPUS
                         + " with --deterministic.", v -> cpus = Cli.intValue("--cpus", v)),
@@ -73,8 +72,27 @@ final class GuestOptions {
                         v -> {
                             strategy = strategy(v);
                             deterministic = true;
-                        })));
+                        }));
+        List<Cli.Option> options = new ArrayList<>(List.of(own));
+        for (Cli.Option o : guest) options.add(recorded(o));
         return options;
+    }
+
+    /** Options as given, in order (but --deterministic and --seed), for a command that reproduces a run. */
+    private final List<String> given = new ArrayList<>();
+
+    private Cli.Option recorded(Cli.Option o) {
+        if (o.name().equals("--deterministic") || o.name().equals("--seed")) return o;
+        return new Cli.Option(o.name(), o.label(), o.description(), v -> {
+            o.setter().set(v);
+            given.add(o.name());
+            if (v != null) given.add(v);
+        });
+    }
+
+    /** The guest options given on the command line, as arguments, but --deterministic and --seed. */
+    List<String> givenOptions() {
+        return List.copyOf(given);
     }
 
     static long longValue(String option, String value) throws Refused {
