@@ -163,6 +163,12 @@ class ConformanceTest {
             // os/exec: native children (sh, tr, sleep) and this binary re-executed (emulated), signals, groups.
             c("exec"),
             c("exec-native").program("exec").goemuOptions("--children", "native"),
+            // The fixed variants of the concurrency bugs goemu explore finds (ExploreTest); the buggy ones are not
+            // deterministic natively.
+            c("lostupdate-fixed").program("lostupdate").args("fixed"),
+            c("maprace-fixed").program("maprace").args("fixed"),
+            c("ordering-fixed").program("ordering").args("fixed"),
+            c("deadlock-fixed").program("deadlock").args("fixed"),
             c("sha256").args("2", "10"),
             c("nbody").args("200000"),
             c("pingpong").args("503", "20000"));
