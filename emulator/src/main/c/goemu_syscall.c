@@ -8,6 +8,11 @@
  * Results are Linux's, from the same clocks as the Java kernel's (dev.goemu.syscalls.TimeSyscalls), registers as
  * Emulator.onSyscall leaves them. Unicorn is called through pointers Java stores, so this needs no
  * Unicorn header and no link to libunicorn.
+ *
+ * Deterministic mode (goemu run --deterministic) adds a block hook that counts the translated blocks executed and
+ * stops the engine, synchronously, when the running thread's slice of blocks is used up; the clocks are then
+ * virtual, a function of that count (dev.goemu.emulator.VirtualClock), answered here the same way, and RDTSC
+ * reads the virtual clock too (the Go runtime seeds its per-M random state from it).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,10 +25,33 @@ struct goemu_syscall {                 /* allocated and laid out by dev.goemu.un
     int (*reg_write)(void *uc, int regid, const void *value);
     int (*mem_write)(void *uc, uint64_t address, const void *bytes, uint64_t size);
     volatile int32_t enabled;          /* set by Java; 0 sends everything to the Java kernel */
+    int32_t virtual_time;              /* 1: the clocks below, not the host's (deterministic mode) */
+    int (*emu_stop)(void *uc);
+    uint64_t blocks;                   /* translated blocks executed since the engine started */
+    uint64_t budget;                   /* the block hook stops the engine when blocks reaches it */
+    int64_t monotonic_base;            /* virtual CLOCK_MONOTONIC at blocks 0, plus every idle jump */
+    int64_t realtime_offset;           /* virtual CLOCK_REALTIME - CLOCK_MONOTONIC */
+    int64_t ns_per_block;              /* virtual cost of one block */
 };
 
+static int64_t virtual_monotonic(const struct goemu_syscall *s) {
+    return s->monotonic_base + (int64_t)s->blocks * s->ns_per_block;
+}
+
+/* A clock of the vDSO set, host or virtual. */
+static void read_clock(const struct goemu_syscall *s, int32_t id, struct timespec *ts) {
+    if (!s->virtual_time) {
+        clock_gettime(id, ts);
+        return;
+    }
+    int64_t ns = virtual_monotonic(s);
+    if (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE) ns += s->realtime_offset;
+    ts->tv_sec = ns / 1000000000;
+    ts->tv_nsec = ns % 1000000000;
+}
+
 /* Unicorn's x86 register ids (unicorn/x86.h, as in dev.goemu.unicorn.X86). */
-enum { REG_RAX = 35, REG_RCX = 38, REG_RDI = 39, REG_RIP = 41, REG_RSI = 43, REG_R11 = 109, REG_RFLAGS = 253 };
+enum { REG_RAX = 35, REG_RCX = 38, REG_RDI = 39, REG_RDX = 40, REG_RIP = 41, REG_RSI = 43, REG_R11 = 109, REG_RFLAGS = 253 };
 enum { SYS_GETTIMEOFDAY = 96, SYS_TIME = 201, SYS_CLOCK_GETTIME = 228, SYS_GETCPU = 309 };
 
 /* Copies to guest memory; false (EFAULT) unless the whole range is mapped. Like the Java kernel's AddressSpace,
@@ -50,21 +78,24 @@ static int answer(struct goemu_syscall *s, void *uc, uint64_t nr, uint64_t a0, u
     case SYS_CLOCK_GETTIME: {
         struct timespec ts;
         if (!vdso_clock(a0)) return 0;
-        clock_gettime((int32_t)a0, &ts);
+        read_clock(s, (int32_t)a0, &ts);
         *result = put(s, uc, a1, &ts, sizeof ts) ? 0 : -EFAULT;
         return 1;
     }
     case SYS_GETTIMEOFDAY: {
         static const int32_t utc[2];   /* struct timezone: UTC, as Linux keeps it */
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
+        struct timespec ts;
+        read_clock(s, CLOCK_REALTIME, &ts);
+        struct timeval tv = {ts.tv_sec, ts.tv_nsec / 1000};
         if (a0 != 0 && !put(s, uc, a0, &tv, sizeof tv)) *result = -EFAULT;
         else if (a1 != 0 && !put(s, uc, a1, utc, sizeof utc)) *result = -EFAULT;
         else *result = 0;
         return 1;
     }
     case SYS_TIME: {
-        int64_t now = time(NULL);
+        struct timespec ts;
+        read_clock(s, CLOCK_REALTIME, &ts);
+        int64_t now = ts.tv_sec;
         *result = a0 != 0 && !put(s, uc, a0, &now, sizeof now) ? -EFAULT : now;
         return 1;
     }
@@ -102,4 +133,31 @@ void goemu_syscall_hook(void *uc, void *user_data) {
     s->reg_write(uc, REG_RAX, &result);
     s->reg_write(uc, REG_RCX, &rip);
     s->reg_write(uc, REG_R11, &flags);
+}
+
+/* UC_HOOK_BLOCK, deterministic mode only: the stop takes effect at the next block's start (the engine's exit check
+ * comes before the block hooks), so a slice ends at the same instruction on every run. */
+void goemu_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    struct goemu_syscall *s = user_data;
+    (void)address;
+    (void)size;
+    if (++s->blocks >= s->budget) s->emu_stop(uc);
+}
+
+/* UC_HOOK_INSN for RDTSC, deterministic mode only: a 1 GHz TSC on the virtual monotonic clock. Returns 1: the
+ * instruction is done. */
+int goemu_rdtsc_hook(void *uc, void *user_data) {
+    struct goemu_syscall *s = user_data;
+    uint64_t tsc = (uint64_t)virtual_monotonic(s), lo = (uint32_t)tsc, hi = tsc >> 32;
+    s->reg_write(uc, REG_RAX, &lo);
+    s->reg_write(uc, REG_RDX, &hi);
+    return 1;
+}
+
+/* RDTSCP: the same, and processor 0 as TSC_AUX in RCX. */
+int goemu_rdtscp_hook(void *uc, void *user_data) {
+    struct goemu_syscall *s = user_data;
+    uint64_t zero = 0;
+    s->reg_write(uc, REG_RCX, &zero);
+    return goemu_rdtsc_hook(uc, user_data);
 }

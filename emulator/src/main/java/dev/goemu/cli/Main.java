@@ -21,6 +21,7 @@ public final class Main {
 
     static {
         COMMANDS.put("run", RunCommand::new);
+        COMMANDS.put("explore", ExploreCommand::new);
         COMMANDS.put("info", InfoCommand::new);
         COMMANDS.put("trace-startup", TraceStartupCommand::new);
         COMMANDS.put("debug", DebugCommand::new);

@@ -4,14 +4,17 @@ import dev.goemu.hooks.Debuggee;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.loader.ElfFile;
 import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.Clock;
+import dev.goemu.syscalls.Determinism;
+import dev.goemu.syscalls.FdTable;
 import dev.goemu.syscalls.GuestProcess;
-import dev.goemu.syscalls.Processes;
 import dev.goemu.syscalls.Spawner;
 import dev.goemu.syscalls.Kernel;
 import dev.goemu.syscalls.Machine;
 import dev.goemu.syscalls.Registers;
 import dev.goemu.syscalls.Task;
 import dev.goemu.unicorn.Context;
+import dev.goemu.unicorn.FastSyscalls;
 import dev.goemu.unicorn.Hook;
 import dev.goemu.unicorn.RegisterBatch;
 import dev.goemu.unicorn.Unicorn;
@@ -42,16 +45,20 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     /** How often a running thread is interrupted so the scheduler can switch (Linux's slices are a few ms too). */
     public static final long DEFAULT_TIME_SLICE_NANOS = 2_000_000;
 
-    /** @param children which programs a guest's execve runs emulated and which on the host */
+    /**
+     * @param children which programs a guest's execve runs emulated and which on the host
+     * @param deterministic a deterministic run's settings (virtual clock, seeded schedule), or null
+     * @param stdio the host fds the root guest gets as its fds 0, 1 and 2, or null for goemu's own
+     */
     public record Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace,
-                          long timeSliceNanos, ChildPolicy children) {
+                          long timeSliceNanos, ChildPolicy children, Determinism deterministic, List<Integer> stdio) {
         public Options(Path binary, List<String> argv, List<String> envp, int cpus, PrintStream strace, long timeSliceNanos) {
-            this(binary, argv, envp, cpus, strace, timeSliceNanos, ChildPolicy.AUTO);
+            this(binary, argv, envp, cpus, strace, timeSliceNanos, ChildPolicy.AUTO, null, null);
         }
 
-        /** The same settings for the program a guest's execve starts. */
+        /** The same settings for the program a guest's execve starts (its fds are the process's by then). */
         Options forImage(Path program, List<String> newArgv, List<String> newEnvp) {
-            return new Options(program, newArgv, newEnvp, cpus, strace, timeSliceNanos, children);
+            return new Options(program, newArgv, newEnvp, cpus, strace, timeSliceNanos, children, deterministic, null);
         }
     }
 
@@ -65,6 +72,10 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     private final ProcessImage.Entry image;
     private final ScheduledExecutorService ticker;
     private final long timeSliceNanos;
+    /** The native hooks' state; in deterministic mode also the block count and budget behind the virtual clock. */
+    private final FastSyscalls fastPath;
+    private final Clock clock;
+    private final boolean deterministic;
     private final long[] resultSlot = new long[1];
     /** The SYSCALL hook's registers, each set moved in one call: number, six arguments, RIP, RFLAGS in; RAX, RCX, R11 out. */
     private final RegisterBatch syscallRegs, syscallResult;
@@ -157,12 +168,19 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             cpu.setLinuxFpuDefaults();
             cpu.disableExits(); // a jump to 0 is a guest fault, not the end of the run
             this.memory = forked != null ? forked : new AddressSpace(new UnicornMapper(cpu));
+            Determinism det = options.deterministic();
+            this.deterministic = det != null;
+            // Time syscalls are answered in C, but --strace must see every syscall.
+            this.fastPath = cpu.onSyscallWithFastPath(this::onSyscall, deterministic ? VirtualClock.NS_PER_BLOCK : 0);
+            fastPath.setEnabled(options.strace() == null);
+            this.clock = deterministic ? new VirtualClock(fastPath, det.epochNanos()) : Clock.HOST;
             String exe = options.binary().toAbsolutePath().normalize().toString();
-            Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options));
-            this.kernel = start == null ? new Kernel(config, memory, new CpuMachine())
-                    : new Kernel(config, memory, new CpuMachine(), start);
+            Kernel.Config config = new Kernel.Config(exe, options.cpus(), options.strace(), System.err, new Children(options), det);
+            if (start != null) this.kernel = new Kernel(config, memory, new CpuMachine(), start);
+            else if (options.stdio() == null) this.kernel = new Kernel(config, memory, new CpuMachine());
+            else this.kernel = new Kernel(config, memory, new CpuMachine(), FdTable.of(options.stdio()));
             if (forked == null) {
-                this.image = ProcessImage.load(elf, memory, options.argv(), options.envp());
+                this.image = ProcessImage.load(elf, memory, options.argv(), options.envp(), kernel.randomBytes(16));
                 kernel.imageLoaded(image.layout());
                 kernel.createMainTask();
                 cpu.setReg(X86.RSP, image.sp());
@@ -177,8 +195,6 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         }
         this.syscallRegs = cpu.batch(X86.RAX, X86.RDI, X86.RSI, X86.RDX, X86.R10, X86.R8, X86.R9, X86.RIP, X86.RFLAGS);
         this.syscallResult = cpu.batch(X86.RAX, X86.RCX, X86.R11);
-        // Time syscalls are answered in C, but --strace must see every syscall.
-        cpu.onSyscallWithFastPath(this::onSyscall).setEnabled(options.strace() == null);
         cpu.onInvalidMemory((type, address, size, value) -> {
             // The CPU gets guest memory on its first touch (AddressSpace.mapOnFault): then the access is retried.
             if (Fault.unmapped(type) && memory.mapOnFault(address)) return true;
@@ -200,7 +216,9 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     /** A signal the host sent to goemu, for the guest; callable from any thread. */
     public void forwardHostSignal(int sig) {
         kernel.hostSignal(sig);
-        cpu.interrupt(); // the running thread stops soon, so the signal is not left waiting for a slice
+        // The running thread stops soon, so the signal is not left waiting for a slice; a deterministic run takes
+        // it at its next decision instead, which comes after at most one slice of blocks.
+        if (!deterministic) cpu.interrupt();
     }
 
     /** Runs the guest to its end; returns its exit status, or throws {@link GuestCrash} if a fault killed it. */
@@ -235,7 +253,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             if (p.hostPid() == 0) {
                 image.kernel.traceEnd(status);
                 image.kernel.fds().closeAll();
-                Processes.JVM.ended(p, status);
+                p.table().ended(p, status);
             }
             return GuestProcess.shellStatus(status);
         } finally {
@@ -256,7 +274,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     private boolean runUntilPause() {
         if (!tickerStarted) {
             tickerStarted = true;
-            ticker.scheduleAtFixedRate(cpu::interrupt, timeSliceNanos, timeSliceNanos, TimeUnit.NANOSECONDS);
+            if (!deterministic) ticker.scheduleAtFixedRate(cpu::interrupt, timeSliceNanos, timeSliceNanos, TimeUnit.NANOSECONDS);
             current = kernel.scheduler().next(null); // the main thread, whose registers the CPU already holds
         }
         while (!kernel.exited()) {
@@ -264,6 +282,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             if (!pausedAt.isEmpty()) passBreakpointOnResume(current);
             if (current.tid != steppingTid) kernel.deliverSignals(current);
             if (kernel.exited()) break;
+            if (deterministic) fastPath.setBudget(fastPath.blocks() + kernel.scheduler().sliceBlocks());
             try {
                 cpu.start(cpu.reg(X86.RIP));
             } catch (UnicornException e) {
@@ -420,6 +439,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         @Override public void setGsBase(long value) { cpu.setReg(X86.GS_BASE, value); }
         @Override public void stopAfterSyscall() { stopAfterSyscall = true; }
         @Override public Registers registers() { return CpuRegisters.read(cpu); }
+        @Override public Clock clock() { return clock; }
 
         @Override
         public void setRegisters(Registers registers) {
@@ -479,7 +499,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
 
     @Override
     public long monotonicNanos() {
-        return System.nanoTime();
+        return clock.monotonic();
     }
 
     @Override
@@ -502,7 +522,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
 
     @Override
     public Registration every(long periodNanos, Runnable action) {
-        Periodic p = new Periodic(periodNanos, action, System.nanoTime());
+        Periodic p = new Periodic(periodNanos, action, clock.monotonic());
         periodics.add(p);
         armAlarm();
         return () -> {
@@ -570,7 +590,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     }
 
     private void runDuePeriodics() {
-        long now = System.nanoTime();
+        long now = clock.monotonic();
         for (Periodic p : List.copyOf(periodics)) {
             if (now < p.due) continue;
             p.action.run();

@@ -8,8 +8,6 @@ import dev.goemu.syscalls.AddressSpace;
 import dev.goemu.syscalls.Kernel;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +38,8 @@ final class ProcessImage {
 
     private ProcessImage() {}
 
-    static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp) {
+    /** @param random AT_RANDOM's 16 bytes (the kernel's: the host's, or the seed's in deterministic mode) */
+    static Entry load(ElfFile elf, AddressSpace mem, List<String> argv, List<String> envp, byte[] random) {
         long minAddr = procLong("/proc/sys/vm/mmap_min_addr", 65536);
         long bias = elf.type() == ElfFile.ET_DYN ? dynamicBias(elf, mem, minAddr) : 0;
         List<LoadSegment> segments = elf.loadSegments(bias);
@@ -54,7 +53,6 @@ final class ProcessImage {
         }
         mem.initBreak(elf.programBreak(bias));
         mem.mapFixed(STACK_TOP - STACK_SIZE, STACK_SIZE, 3);
-        byte[] random = randomBytes(16);
         long uid = unixId("uid"), gid = unixId("gid");
         Auxv auxv = Auxv.forBinary(elf, bias, uid, uid, gid, gid, HWCAP_X86_64);
         String execfn = argv.isEmpty() ? elf.path().toString() : argv.getFirst();
@@ -120,15 +118,6 @@ final class ProcessImage {
             return Long.parseLong(Files.readString(Path.of(file)).trim());
         } catch (IOException | NumberFormatException e) {
             return fallback;
-        }
-    }
-
-    /** AT_RANDOM's bytes, from the kernel's own source (SecureRandom's provider set-up cost start-up ~10 ms). */
-    private static byte[] randomBytes(int n) {
-        try (InputStream in = Files.newInputStream(Path.of("/dev/urandom"))) {
-            return in.readNBytes(n);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

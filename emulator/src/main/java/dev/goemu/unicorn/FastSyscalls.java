@@ -1,6 +1,7 @@
 package dev.goemu.unicorn;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -11,16 +12,26 @@ import java.lang.invoke.VarHandle;
  * in C from the host's clocks, as the Java kernel would; every other syscall, and every syscall while disabled, goes
  * to the Java handler. Disable it when each syscall must reach Java (tracing, or a clock that is not the host's).
  *
+ * <p>In deterministic mode ({@link Unicorn#onSyscallWithFastPath(Runnable, long)}) a native block hook also counts
+ * the translated blocks executed and stops the engine when {@link #setBudget the budget} is reached, and the clocks
+ * (here, for RDTSC, and in Java) are virtual: CLOCK_MONOTONIC is {@code monotonic_base + blocks * ns_per_block}.
+ *
  * <p>Native layout (struct goemu_syscall): pointers {@code java_hook} at 0, {@code uc_reg_read} at 8,
- * {@code uc_reg_write} at 16, {@code uc_mem_write} at 24, then {@code int32 enabled} at 32.
+ * {@code uc_reg_write} at 16, {@code uc_mem_write} at 24, then {@code int32 enabled} at 32, {@code int32
+ * virtual_time} at 36, pointer {@code uc_emu_stop} at 40, then 64-bit {@code blocks} at 48, {@code budget} at 56,
+ * {@code monotonic_base} at 64, {@code realtime_offset} at 72, {@code ns_per_block} at 80.
  */
 public final class FastSyscalls {
-    static final long STATE_SIZE = 40;
+    static final long STATE_SIZE = 88;
     static final long JAVA_HOOK_OFFSET = 0;
     static final long REG_READ_OFFSET = 8;
     static final long REG_WRITE_OFFSET = 16;
     static final long MEM_WRITE_OFFSET = 24;
     static final long ENABLED_OFFSET = 32;
+    static final long VIRTUAL_TIME_OFFSET = 36;
+    static final long EMU_STOP_OFFSET = 40;
+    private static final long BLOCKS = 48, BUDGET = 56, MONOTONIC_BASE = 64, REALTIME_OFFSET = 72;
+    static final long NS_PER_BLOCK_OFFSET = 80;
     private static final VarHandle INT = JAVA_INT.varHandle();
 
     private final MemorySegment state;
@@ -32,5 +43,35 @@ public final class FastSyscalls {
     /** Takes effect at the next syscall; from any thread while the engine is open. */
     public void setEnabled(boolean enabled) {
         INT.setVolatile(state, ENABLED_OFFSET, enabled ? 1 : 0);
+    }
+
+    // Deterministic mode: only the engine's own thread touches these, between runs or from its hooks.
+
+    /** Translated blocks executed so far. */
+    public long blocks() {
+        return state.get(JAVA_LONG, BLOCKS);
+    }
+
+    /** The engine stops at the start of the first block after {@code blocks()} reaches {@code budget}. */
+    public void setBudget(long budget) {
+        state.set(JAVA_LONG, BUDGET, budget);
+    }
+
+    public long nsPerBlock() {
+        return state.get(JAVA_LONG, NS_PER_BLOCK_OFFSET);
+    }
+
+    public long monotonicBase() {
+        return state.get(JAVA_LONG, MONOTONIC_BASE);
+    }
+
+    /** Virtual CLOCK_MONOTONIC at zero blocks; raised when the clock jumps to a deadline. */
+    public void setMonotonicBase(long nanos) {
+        state.set(JAVA_LONG, MONOTONIC_BASE, nanos);
+    }
+
+    /** Virtual CLOCK_REALTIME minus CLOCK_MONOTONIC. */
+    public void setRealtimeOffset(long nanos) {
+        state.set(JAVA_LONG, REALTIME_OFFSET, nanos);
     }
 }

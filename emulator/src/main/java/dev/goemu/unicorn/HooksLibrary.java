@@ -8,23 +8,42 @@ import java.nio.file.Path;
 
 /** Locates libgoemu_hooks.so (built from src/main/c/goemu_syscall.c by the emulator module's Maven build). */
 final class HooksLibrary {
-    private static MemorySegment syscallHook;
+    private static SymbolLookup library;
+    private static Path file;
 
     private HooksLibrary() {}
 
     /** goemu_syscall_hook, the SYSCALL hook {@link FastSyscalls} describes. */
-    static synchronized MemorySegment syscallHook() {
-        if (syscallHook != null) return syscallHook;
-        Path file = locate(System.getProperty("goemu.hooks.lib"), System.getenv("GOEMU_HOOKS_LIB"));
-        SymbolLookup l;
+    static MemorySegment syscallHook() {
+        return symbol("goemu_syscall_hook");
+    }
+
+    /** goemu_block_hook, goemu_rdtsc_hook, goemu_rdtscp_hook: deterministic mode's hooks on the same struct. */
+    static MemorySegment blockHook() {
+        return symbol("goemu_block_hook");
+    }
+
+    static MemorySegment rdtscHook() {
+        return symbol("goemu_rdtsc_hook");
+    }
+
+    static MemorySegment rdtscpHook() {
+        return symbol("goemu_rdtscp_hook");
+    }
+
+    private static synchronized MemorySegment symbol(String name) {
+        if (library == null) load();
+        return library.find(name).orElseThrow(() -> new UnicornException(name + " missing in goemu.hooks.lib=" + file
+                + ": rebuild the emulator module"));
+    }
+
+    private static void load() {
+        file = locate(System.getProperty("goemu.hooks.lib"), System.getenv("GOEMU_HOOKS_LIB"));
         try {
-            l = SymbolLookup.libraryLookup(file, Arena.global());
+            library = SymbolLookup.libraryLookup(file, Arena.global());
         } catch (IllegalArgumentException e) {
             throw new UnicornException("cannot load goemu.hooks.lib=" + file + ": " + e.getMessage(), e);
         }
-        syscallHook = l.find("goemu_syscall_hook")
-                .orElseThrow(() -> new UnicornException("goemu_syscall_hook missing in goemu.hooks.lib=" + file));
-        return syscallHook;
     }
 
     /** The library named by the property (unless blank or an unresolved "${...}"), else by GOEMU_HOOKS_LIB. */

@@ -68,6 +68,7 @@ final class Native {
     static final MemorySegment UC_REG_READ_ADDR = symbol("uc_reg_read");
     static final MemorySegment UC_REG_WRITE_ADDR = symbol("uc_reg_write");
     static final MemorySegment UC_MEM_WRITE_ADDR = symbol("uc_mem_write");
+    static final MemorySegment UC_EMU_STOP_ADDR = symbol("uc_emu_stop");
 
     /**
      * Every upcall (hook callback) has the shape of {@link Library#CALL}, for the same reason: a callback declared with fewer

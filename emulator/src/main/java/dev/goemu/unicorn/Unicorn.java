@@ -37,7 +37,7 @@ public final class Unicorn implements AutoCloseable {
     private static final int UC_HOOK_BLOCK = 8;
     private static final int UC_HOOK_MEM_INVALID = 1008; // READ/WRITE/FETCH x UNMAPPED/PROT
     private static final int UC_HOOK_INSN_INVALID = 16384;
-    private static final int UC_X86_INS_SYSCALL = 699;
+    private static final int UC_X86_INS_SYSCALL = 699, UC_X86_INS_RDTSC = 608, UC_X86_INS_RDTSCP = 609;
     private static final int UC_CTL_WRITE = 1 << 30;
     private static final int UC_CTL_UC_USE_EXITS = 4;
     private static final int UC_CTL_CPU_MODEL = 7;
@@ -430,15 +430,33 @@ public final class Unicorn implements AutoCloseable {
      * for the others that stays the handler's job.
      */
     public FastSyscalls onSyscallWithFastPath(Runnable handler) {
+        return onSyscallWithFastPath(handler, 0);
+    }
+
+    /**
+     * As {@link #onSyscallWithFastPath(Runnable)}; with {@code nsPerBlock} > 0, deterministic mode: the native block
+     * hook counts blocks and stops the engine at the budget, and the clocks and RDTSC are virtual (see
+     * {@link FastSyscalls}). The budget starts at 0: set one before each start.
+     */
+    public FastSyscalls onSyscallWithFastPath(Runnable handler, long nsPerBlock) {
         MemorySegment stub = upcall(UP_INSN, handler);
         MemorySegment state = arena.allocate(FastSyscalls.STATE_SIZE, 8);
         state.set(ADDRESS, FastSyscalls.JAVA_HOOK_OFFSET, stub);
         state.set(ADDRESS, FastSyscalls.REG_READ_OFFSET, Native.UC_REG_READ_ADDR);
         state.set(ADDRESS, FastSyscalls.REG_WRITE_OFFSET, Native.UC_REG_WRITE_ADDR);
         state.set(ADDRESS, FastSyscalls.MEM_WRITE_OFFSET, Native.UC_MEM_WRITE_ADDR);
+        state.set(ADDRESS, FastSyscalls.EMU_STOP_OFFSET, Native.UC_EMU_STOP_ADDR);
         FastSyscalls fast = new FastSyscalls(state);
         fast.setEnabled(true);
         hookAdd(UC_HOOK_INSN, HooksLibrary.syscallHook(), state, 1, 0, UC_X86_INS_SYSCALL, "SYSCALL goemu_syscall_hook");
+        if (nsPerBlock > 0) {
+            state.set(JAVA_INT, FastSyscalls.VIRTUAL_TIME_OFFSET, 1);
+            state.set(JAVA_LONG, FastSyscalls.NS_PER_BLOCK_OFFSET, nsPerBlock);
+            hookAdd(UC_HOOK_BLOCK, HooksLibrary.blockHook(), state, 1, 0, 0, "UC_HOOK_BLOCK goemu_block_hook");
+            hookAdd(UC_HOOK_INSN, HooksLibrary.rdtscHook(), state, 1, 0, UC_X86_INS_RDTSC, "RDTSC goemu_rdtsc_hook");
+            hookAdd(UC_HOOK_INSN, HooksLibrary.rdtscpHook(), state, 1, 0, UC_X86_INS_RDTSCP, "RDTSCP goemu_rdtscp_hook");
+            flushCodeIfIdle(); // blocks translated before the block hook would not call it
+        }
         return fast;
     }
 

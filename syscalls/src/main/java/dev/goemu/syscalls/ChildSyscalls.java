@@ -34,7 +34,8 @@ final class ChildSyscalls {
         t.add(Sys.GETPPID, "", (task, a) -> {
             GuestProcess parent = k.process.parent;
             if (parent != null) return parent.pid();
-            return k.process.root ? Host.syscall(110, 0, 0, 0) : 1; // the root's parent is goemu's; an orphan's is init
+            // the root's parent is goemu's (a fixed 1 in deterministic mode); an orphan's is init
+            return k.process.root && k.deterministic() == null ? Host.syscall(110, 0, 0, 0) : 1;
         });
         t.add(Sys.GETPGRP, "", (task, a) -> k.process.pgid);
         t.add(Sys.GETPGID, "d", (task, a) -> idOf((int) a[0], false));

@@ -44,6 +44,13 @@ public final class FdTable {
         return t;
     }
 
+    /** A root guest's table holding {@code hostFds} as its fds 0, 1, 2, ... (taken over: the table closes them). */
+    public static FdTable of(java.util.List<Integer> hostFds) {
+        FdTable t = new FdTable();
+        for (int fd = 0; fd < hostFds.size(); fd++) t.installAt(fd, hostFds.get(fd));
+        return t;
+    }
+
     /** A child's table (fork, vfork): every fd duplicated on the host, close-on-exec flags kept. */
     FdTable copy() {
         FdTable t = new FdTable();

@@ -52,6 +52,11 @@ public final class GuestProcess {
     }
 
     /** The host pid if the process runs a native program, else 0. */
+    /** The process table it is in. */
+    public Processes table() {
+        return table;
+    }
+
     public int hostPid() {
         return hostPid;
     }

@@ -17,16 +17,18 @@ public final class Kernel {
 
     /**
      * @param strace where to trace every syscall, or null; diagnostics: goemu's own warnings (stderr);
-     * spawner: runs what execve asks for (null: execve fails with ENOEXEC)
+     * spawner: runs what execve asks for (null: execve fails with ENOEXEC); deterministic: the settings of a
+     * deterministic run, or null
      */
-    public record Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics, Spawner spawner) {
+    public record Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics, Spawner spawner,
+                         Determinism deterministic) {
         public Config(String exePath, int cpus, PrintStream strace, PrintStream diagnostics) {
-            this(exePath, cpus, strace, diagnostics, null);
+            this(exePath, cpus, strace, diagnostics, null, null);
         }
 
         /** The same settings for a new image of {@code exePath}. */
         public Config forImage(String exePath) {
-            return new Config(exePath, cpus, strace, diagnostics, spawner);
+            return new Config(exePath, cpus, strace, diagnostics, spawner, deterministic);
         }
     }
 
@@ -40,6 +42,8 @@ public final class Kernel {
     final Config config;
     final AddressSpace memory;
     final Machine machine;
+    /** The guest's time: the host's, or the CPU layer's virtual clock in deterministic mode. */
+    final Clock clock;
     final FdTable fds;
     final GuestProcess process;
     final Limits limits;
@@ -64,6 +68,10 @@ public final class Kernel {
     private final AtomicBoolean childEvent = new AtomicBoolean();
     private final Strace strace;
     private final long firstMask;
+    /** Deterministic mode's random bytes (getrandom, AT_RANDOM), or null. */
+    private final java.util.SplittableRandom randomBytes;
+    /** A host signal arrived at a point no other run would repeat (deterministic mode says so, once). */
+    private boolean reproducibilityLost;
     private boolean exited;
     private int waitStatus;
     /** What a successful execve replaced this image with, for the CPU layer to run. */
@@ -85,9 +93,26 @@ public final class Kernel {
 
     /** The root guest: the JVM's pid, group and session, goemu's stdin, stdout and stderr. */
     public Kernel(Config config, AddressSpace memory, Machine machine) {
-        this(config, memory, machine, new Start(Processes.JVM.root((int) ProcessHandle.current().pid(),
-                (int) Host.syscall(Sys.GETPGID.nr, 0, 0, 0), (int) Host.syscall(Sys.GETSID.nr, 0, 0, 0), System.getProperty("user.dir")),
-                FdTable.standard(), null, null, false, 0));
+        this(config, memory, machine, FdTable.standard());
+    }
+
+    /**
+     * The root guest with {@code fds} as its file table. In deterministic mode it has a process table of its own
+     * (pid {@link Processes#FIRST_ID}, its own group and session), so its ids do not depend on what else the JVM runs.
+     */
+    public Kernel(Config config, AddressSpace memory, Machine machine, FdTable fds) {
+        this(config, memory, machine, new Start(rootProcess(config), fds, null, null, false, 0));
+    }
+
+    private static GuestProcess rootProcess(Config config) {
+        String cwd = System.getProperty("user.dir");
+        if (config.deterministic() != null) {
+            Processes own = new Processes();
+            int pid = own.newId();
+            return own.root(pid, pid, pid, cwd);
+        }
+        return Processes.JVM.root((int) ProcessHandle.current().pid(), (int) Host.syscall(Sys.GETPGID.nr, 0, 0, 0),
+                (int) Host.syscall(Sys.GETSID.nr, 0, 0, 0), cwd);
     }
 
     public Kernel(Config config, AddressSpace memory, Machine machine, Start start) {
@@ -99,12 +124,15 @@ public final class Kernel {
         this.firstMask = start.signalMask();
         this.memory = memory;
         this.machine = machine;
+        this.clock = machine.clock();
+        Determinism det = config.deterministic();
+        this.randomBytes = det == null ? null : det.random(pid, 1);
         this.strace = config.strace() == null ? null : new Strace(config.strace(), memory, pid);
         this.scheduler = new Scheduler(new Scheduler.Retrier() {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
             @Override public void beforeDecision() { takePostedEvents(); }
-        }, fds);
+        }, fds, clock, det == null ? null : Schedule.of(det.strategy(), det.random(pid, 0)));
         this.signals = new SignalSyscalls(this);
         this.children = new ChildSyscalls(this);
         if (start.signals() != null) signals.inherit(start.signals(), start.exec());
@@ -192,6 +220,28 @@ public final class Kernel {
         return c;
     }
 
+    /** The deterministic run's settings, or null. */
+    public Determinism deterministic() { return config.deterministic(); }
+
+    /** {@code n} random bytes for the guest (AT_RANDOM, getrandom): the host's, or the seed's in deterministic mode. */
+    public byte[] randomBytes(int n) {
+        byte[] out = new byte[n];
+        if (randomBytes != null) {
+            randomBytes.nextBytes(out);
+            return out;
+        }
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var buf = arena.allocate(Math.max(n, 1));
+            for (int got = 0; got < n; ) {
+                long r = Host.syscall(Sys.GETRANDOM.nr, buf.address() + got, n - got, 0);
+                if (r > 0) got += (int) r;
+                else if (r != -Errno.EINTR) throw new IllegalStateException("getrandom: errno " + -r);
+            }
+            java.lang.foreign.MemorySegment.copy(buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, out, 0, n);
+        }
+        return out;
+    }
+
     /** The file table, for the CPU layer to release when the process ends. */
     public FdTable fds() { return fds; }
 
@@ -213,6 +263,11 @@ public final class Kernel {
      * thread; it is handed over at the scheduler's next decision, which also ends an idle wait for it.
      */
     public void hostSignal(int sig) {
+        if (config.deterministic() != null && !reproducibilityLost) {
+            reproducibilityLost = true;
+            config.diagnostics().printf("goemu: signal %d from the host: delivered at the next deterministic point, but "
+                    + "this run is no longer reproducible%n", sig);
+        }
         postSignal(new SignalFrame.Info(sig, SignalFrame.Info.SI_USER, 0, 0, 0, 0));
     }
 

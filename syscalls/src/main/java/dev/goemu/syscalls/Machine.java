@@ -21,4 +21,9 @@ public interface Machine {
 
     /** The CPU must return to the scheduler once this syscall returns (the caller blocked, yielded, exited or cloned). */
     void stopAfterSyscall();
+
+    /** The guest's clock: the host's unless the CPU layer keeps a virtual one (deterministic mode). */
+    default Clock clock() {
+        return Clock.HOST;
+    }
 }

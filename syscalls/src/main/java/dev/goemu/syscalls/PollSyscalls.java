@@ -92,7 +92,7 @@ final class PollSyscalls {
             if (r != 0 || timeoutNs == 0) return r;
             int ep = epollSet(h, n, arena);
             if (ep < 0) return ep;
-            Wait w = Wait.fd(task, ep, Blocking.POLLIN, timeoutNs < 0 ? Wait.NO_DEADLINE : Wait.after(timeoutNs), 0);
+            Wait w = Wait.fd(task, ep, Blocking.POLLIN, timeoutNs < 0 ? Wait.NO_DEADLINE : k.clock.after(timeoutNs), 0);
             w.ownedFd = ep;
             return k.block(task, w);
         }
@@ -150,7 +150,7 @@ final class PollSyscalls {
             if (v != null) v.copyBack();
         }
         if (r != 0 || timeoutMs == 0) return r;
-        long deadline = timeoutMs < 0 ? Wait.NO_DEADLINE : Wait.after(timeoutMs * 1_000_000L);
+        long deadline = timeoutMs < 0 ? Wait.NO_DEADLINE : k.clock.after(timeoutMs * 1_000_000L);
         return k.block(task, Wait.fd(task, ep, Blocking.POLLIN, deadline, 0));
     }
 

@@ -12,6 +12,9 @@ final class ProcessSyscalls {
 
     private final Kernel k;
 
+    private static final int UTSNAME_FIELD = 65, GETRANDOM_CHUNK = 256;
+    private static final int GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+
     ProcessSyscalls(Kernel k) {
         this.k = k;
     }
@@ -20,7 +23,8 @@ final class ProcessSyscalls {
         t.add(Sys.GETPID, "", (task, a) -> k.pid);
         for (Sys id : new Sys[] {Sys.GETUID, Sys.GETEUID, Sys.GETGID, Sys.GETEGID}) t.add(id, "", k.passthrough.handler());
         t.add(Sys.GETGROUPS, "dx", (task, a) -> getgroups((int) a[0], a[1]));
-        t.add(Sys.UNAME, "p", k.passthrough.struct(390));
+        SyscallTable.Handler hostUname = k.passthrough.struct(UTSNAME_FIELD * 6);
+        t.add(Sys.UNAME, "p", (task, a) -> k.deterministic() != null ? fixedUname(a[0]) : hostUname.call(task, a));
         t.partial(Sys.PRLIMIT64, "ddxx", "the caller's own limits only; kept by goemu, only RLIMIT_NOFILE is enforced", (task, a) -> {
             if (a[0] != 0 && (int) a[0] != k.pid) return -Errno.ESRCH;
             return k.limits.prlimit(k.memory, (int) a[1], a[2], a[3]);
@@ -30,8 +34,33 @@ final class ProcessSyscalls {
         t.add(Sys.GETRUSAGE, "dp", k.passthrough.struct(144));
         t.add(Sys.SYSINFO, "p", k.passthrough.struct(112));
         t.add(Sys.TIMES, "p", k.passthrough.struct(32));
-        t.add(Sys.GETRANDOM, "Bdx", k.passthrough.handler());
+        SyscallTable.Handler hostGetrandom = k.passthrough.handler();
+        t.add(Sys.GETRANDOM, "Bdx", (task, a) -> k.deterministic() != null ? seededRandom(a[0], a[1], (int) a[2]) : hostGetrandom.call(task, a));
         t.partial(Sys.PRCTL, "dxxxx", "PR_SET_NAME, PR_GET_NAME, PR_SET_PDEATHSIG, PR_GET_PDEATHSIG; other options EINVAL", this::prctl);
+    }
+
+    /** uname in deterministic mode: {@link Determinism#UNAME}, each field NUL-padded to its 65 bytes. */
+    private long fixedUname(long buf) {
+        byte[] uts = new byte[UTSNAME_FIELD * 6];
+        for (int i = 0; i < 6; i++) {
+            byte[] f = Determinism.UNAME[i].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            System.arraycopy(f, 0, uts, i * UTSNAME_FIELD, f.length);
+        }
+        k.memory.write(buf, uts);
+        return 0;
+    }
+
+    /**
+     * getrandom in deterministic mode: bytes from the seed, at most {@link #GETRANDOM_CHUNK} a call (Linux too may
+     * return fewer than asked beyond 256), written in place; the flags are checked as Linux checks them.
+     */
+    private long seededRandom(long buf, long count, int flags) {
+        if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0) return -Errno.EINVAL;
+        if ((flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) return -Errno.EINVAL;
+        int n = (int) Math.min(count, GETRANDOM_CHUNK);
+        if (n == 0) return 0;
+        k.memory.write(buf, k.randomBytes(n));
+        return n;
     }
 
     /**

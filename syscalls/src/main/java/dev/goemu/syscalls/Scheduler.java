@@ -54,18 +54,23 @@ public final class Scheduler {
     private MemorySegment pollFds = arena.allocate(POLLFD_SIZE * 16L, 8);
     private final MemorySegment timespec = arena.allocate(16, 8);
     private long lastFdPoll;
+    private final Clock clock;
+    /** Deterministic mode's choices, or null: round robin. */
+    private final Schedule schedule;
     private final Retrier retrier;
     private final int wakeFd;
     /** The CPU layer's own timer (periodic views of the guest), run from next() when due, even while idle. */
     private long alarmDeadline = Wait.NO_DEADLINE;
     private Runnable alarmAction;
 
-    Scheduler(Retrier retrier, FdTable fds) {
+    Scheduler(Retrier retrier, FdTable fds, Clock clock, Schedule schedule) {
         this.retrier = retrier;
         this.fds = fds;
+        this.clock = clock;
+        this.schedule = schedule;
         final int sysEventfd2 = 290, efdCloexecNonblock = 0x80000 | 0x800;
         this.wakeFd = (int) Host.syscall(sysEventfd2, 0, efdCloexecNonblock, 0);
-        this.lastFdPoll = System.nanoTime() - FD_POLL_INTERVAL;
+        this.lastFdPoll = clock.monotonic() - FD_POLL_INTERVAL;
     }
 
     public Collection<Task> tasks() {
@@ -148,6 +153,7 @@ public final class Scheduler {
      * nothing is runnable; returns null when no task is left.
      */
     public Task next(Task prev) {
+        if (schedule != null) return nextDeterministic(prev);
         if (prev != null && prev.state == Task.State.RUNNABLE && !prev.queued) {
             if (prev.yielded) runQueue.addLast(prev); else runQueue.addFirst(prev);
             prev.queued = true;
@@ -170,7 +176,40 @@ public final class Scheduler {
         return t;
     }
 
-    /** Runs {@code action} from {@link #next} once System.nanoTime() reaches {@code deadline}; replaces any earlier alarm. */
+    /**
+     * Deterministic mode: the same events as {@link #next}, taken at the same points (fds are polled at every
+     * decision, not by host time), then the {@link Schedule} chooses among every runnable thread.
+     */
+    private Task nextDeterministic(Task prev) {
+        if (prev != null) {
+            if (prev.state == Task.State.RUNNABLE) enqueue(prev);
+            prev.yielded = false; // every runnable thread is a candidate anyway
+        }
+        retrier.beforeDecision();
+        collectEvents(false);
+        runAlarmIfDue();
+        while (runQueue.isEmpty()) {
+            if (tasks.isEmpty()) return null;
+            collectEvents(true);
+            retrier.beforeDecision();
+            runAlarmIfDue();
+        }
+        Task t = schedule.choose(runQueue, prev);
+        t.queued = false;
+        return t;
+    }
+
+    /** Deterministic mode: how many translated blocks the chosen thread may run before the next decision. */
+    public long sliceBlocks() {
+        return schedule.slice();
+    }
+
+    /** The clock deadlines are on. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Runs {@code action} from {@link #next} once the clock reaches {@code deadline}; replaces any earlier alarm. */
     public void setAlarm(long deadline, Runnable action) {
         alarmDeadline = deadline;
         alarmAction = action;
@@ -182,7 +221,7 @@ public final class Scheduler {
     }
 
     private void runAlarmIfDue() {
-        if (alarmAction == null || System.nanoTime() < alarmDeadline) return;
+        if (alarmAction == null || clock.monotonic() < alarmDeadline) return;
         Runnable action = alarmAction;
         cancelAlarm();
         action.run();
@@ -203,12 +242,15 @@ public final class Scheduler {
      */
     private void collectEvents(boolean idle) {
         boolean fdsUsed = fds.takeUsed();
-        if (idle) {
+        if (idle && clock.isVirtual()) {
+            idleVirtual();
+        } else if (idle) {
             pollHost(idleTimeout());
-        } else if (!fdWaiters.isEmpty() && (fdsUsed || System.nanoTime() - lastFdPoll >= FD_POLL_INTERVAL)) {
+        } else if (!fdWaiters.isEmpty()
+                && (clock.isVirtual() || fdsUsed || clock.monotonic() - lastFdPoll >= FD_POLL_INTERVAL)) {
             pollHost(0);
         }
-        long now = System.nanoTime();
+        long now = clock.monotonic();
         while (deadlineCount > 0 && deadlines[0].wait.deadline <= now) {
             Task t = deadlines[0];
             wake(t, t.wait.timeoutResult);
@@ -217,10 +259,32 @@ public final class Scheduler {
 
     /** Nanoseconds until the earliest deadline or alarm, or -1 for none. */
     private long idleTimeout() {
-        long earliest = alarmAction != null ? alarmDeadline : Wait.NO_DEADLINE;
-        if (deadlineCount > 0) earliest = Math.min(earliest, deadlines[0].wait.deadline);
+        long earliest = earliestDeadline();
         if (earliest == Wait.NO_DEADLINE) return -1;
-        return Math.max(0, earliest - System.nanoTime());
+        return Math.max(0, earliest - clock.monotonic());
+    }
+
+    private long earliestDeadline() {
+        long earliest = alarmAction != null ? alarmDeadline : Wait.NO_DEADLINE;
+        return deadlineCount > 0 ? Math.min(earliest, deadlines[0].wait.deadline) : earliest;
+    }
+
+    /**
+     * Every thread waits, on a virtual clock: ready fds first (what the guest itself wrote is ready by now), else
+     * time passes at once to the next deadline. Only a guest waiting for the host alone (a pipe from another
+     * process, a signal) waits in the host, for as long as that takes.
+     */
+    private void idleVirtual() {
+        long earliest = earliestDeadline();
+        if (earliest == Wait.NO_DEADLINE) {
+            pollHost(-1);
+            return;
+        }
+        if (!fdWaiters.isEmpty()) {
+            pollHost(0);
+            if (!runQueue.isEmpty()) return;
+        }
+        clock.advanceTo(earliest);
     }
 
     /** One ppoll over every fd waiter and the wake fd ({@code timeoutNs} -1: forever); re-runs the ready waiters' calls. */
@@ -237,7 +301,7 @@ public final class Scheduler {
             timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNs % 1_000_000_000L);
         }
         Host.syscall(Sys.PPOLL.nr, pollFds.address(), n + 1, timeoutNs >= 0 ? timespec.address() : 0, 0, 8, 0);
-        lastFdPoll = System.nanoTime();
+        lastFdPoll = clock.monotonic();
         if (revents(n) != 0) drainWakeFd();
         for (int i = 0; i < n; i++) if (revents(i) != 0) fdReady.add(fdWaiters.get(i));
         // Re-run after the scan: a call that blocks again re-enters fdWaiters.

@@ -115,8 +115,8 @@ final class ThreadSyscalls {
                 if (a[3] != 0) {
                     long ns = TimeSyscalls.readTimespec(k.memory, a[3]);
                     if (ns < 0) return -Errno.EINVAL;
-                    if (cmd == FUTEX_WAIT) deadline = Wait.after(ns);
-                    else deadline = (op & FUTEX_CLOCK_REALTIME) != 0 ? TimeSyscalls.realtimeToDeadline(ns) : ns;
+                    if (cmd == FUTEX_WAIT) deadline = k.clock.after(ns);
+                    else deadline = (op & FUTEX_CLOCK_REALTIME) != 0 ? k.clock.realtimeToDeadline(ns) : ns;
                 }
                 return k.block(task, Wait.futex(task, addr, bitset, deadline));
             }

@@ -4,7 +4,7 @@ package dev.goemu.syscalls;
 final class Wait {
     static final long NO_DEADLINE = Long.MAX_VALUE;
 
-    /** System.nanoTime() deadline (the same clock as the guest's CLOCK_MONOTONIC), and the result then. */
+    /** Deadline on the kernel's {@link Clock} (the guest's CLOCK_MONOTONIC), and the result then. */
     long deadline = NO_DEADLINE;
     long timeoutResult;
     /** Futex word address and FUTEX_WAIT_BITSET mask, or futexAddr 0. */
@@ -45,11 +45,5 @@ final class Wait {
         w.hostFd = hostFd;
         w.events = events;
         return w;
-    }
-
-    /** Deadline for a relative timeout in nanoseconds, saturating. */
-    static long after(long nanos) {
-        long now = System.nanoTime();
-        return nanos > NO_DEADLINE - now ? NO_DEADLINE : now + nanos;
     }
 }

@@ -21,7 +21,15 @@ final class TestKernel {
     int stops;
     /** The "CPU" registers of whichever task the test is running. */
     Registers cpu = new Registers();
-    final Kernel kernel = new Kernel(new Kernel.Config("/bin/guest", 3, null, new PrintStream(diagnostics, true)), memory,
+    final Kernel kernel;
+
+    TestKernel() {
+        this(null, Clock.HOST);
+    }
+
+    /** A kernel in deterministic mode ({@code det} not null) or not, on {@code clock}. */
+    TestKernel(Determinism det, Clock clock) {
+        kernel = new Kernel(new Kernel.Config("/bin/guest", 3, null, new PrintStream(diagnostics, true), null, det), memory,
             new Machine() {
                 @Override public long fsBase() { return fsBase; }
                 @Override public void setFsBase(long value) { fsBase = value; }
@@ -30,9 +38,8 @@ final class TestKernel {
                 @Override public void stopAfterSyscall() { stops++; }
                 @Override public Registers registers() { return cpu.copy(); }
                 @Override public void setRegisters(Registers registers) { cpu = registers.copy(); }
+                @Override public Clock clock() { return clock; }
             });
-
-    TestKernel() {
         memory.mapFixed(SCRATCH, 1 << 20, 3);
     }
 

@@ -172,6 +172,12 @@ class ConformanceTest {
             c("exec-native").program("exec").goemuOptions("--children", "native"),
             // fork(2) by raw syscall: copied and shared memory, inherited fds, exit status and signal to wait4.
             c("fork"),
+            // The fixed variants of the concurrency bugs goemu explore finds (ExploreTest); the buggy ones are not
+            // deterministic natively.
+            c("lostupdate-fixed").program("lostupdate").args("fixed"),
+            c("maprace-fixed").program("maprace").args("fixed"),
+            c("ordering-fixed").program("ordering").args("fixed"),
+            c("deadlock-fixed").program("deadlock").args("fixed"),
             c("sha256").args("2", "10"),
             c("nbody").args("200000"),
             c("pingpong").args("503", "20000"));
