@@ -412,11 +412,12 @@ func altstack() {
 	runtime.LockOSThread()
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGUSR1)
+	// Printed first: any signal after the sigaltstack call (the runtime's own SIGURG too) ends the process.
+	fmt.Println("ready")
 	ss := [3]uintptr{0x1000, 0, 1 << 16} // ss_sp, ss_flags, ss_size
 	if _, _, e := syscall.RawSyscall(syscall.SYS_SIGALTSTACK, uintptr(unsafe.Pointer(&ss[0])), 0, 0); e != 0 {
 		must("sigaltstack", e)
 	}
-	fmt.Println("ready")
 	syscall.RawSyscall(syscall.SYS_TGKILL, uintptr(os.Getpid()), uintptr(syscall.Gettid()), uintptr(syscall.SIGUSR1))
 	<-ch
 	fmt.Println("signal delivered")

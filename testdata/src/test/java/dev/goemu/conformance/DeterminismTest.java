@@ -41,9 +41,10 @@ class DeterminismTest {
     /**
      * Cases whose syscalls depend on host timing, which docs/ARCHITECTURE.md lists as inputs: iocalls uses TCP over
      * the host's loopback (the host picks the ephemeral ports and says when data has arrived); exec runs children on
-     * other host threads or natively, so when the parent sees their output and their end is the host's doing.
+     * other host threads or natively, so when the parent sees their output and their end is the host's doing (fork
+     * too); procself opens /proc/self/fd entries of pipes, FIFOs whose opens run on a helper thread.
      */
-    static final Set<String> HOST_TIMED = Set.of("iocalls", "exec", "exec-native");
+    static final Set<String> HOST_TIMED = Set.of("iocalls", "exec", "exec-native", "fork", "procself");
 
     static final int RUNS = Integer.parseInt(ConformanceTest.prop("goemu.det.runs", "3"));
     static final long[] SEEDS = {7, 8};
