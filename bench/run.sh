@@ -8,6 +8,7 @@
 #   e.g. bench/run.sh -n 5 hello sha256:8,50 nbody:1000000
 # Env: BENCH_RUNS (3), BENCH_TIMEOUT (1200 s per run).
 # Targets: goemu/qemu <= 0.5 for sha256, 1.0 nbody, 1.5 pingpong, 2.0 gcchurn; hello <= 0.3 s under goemu.
+# The det column is `goemu run --deterministic` (seed 0), det/goemu its ratio to the normal run (target <= 1.3).
 # overhead: goemu's own cost over bare Unicorn running the same code (bench/bare/: loop.c under bare.c),
 # target <= 15% without start-up; how it is computed: overhead() in this script.
 # A run that fails (non-zero exit, timeout, or stdout different from the reference run's) makes its cell
@@ -121,15 +122,18 @@ target_of() {
   esac
 }
 
+row_format='%-22s %9s %9s %9s %12s %10s   %-14s %-4s %9s %9s\n'
+
 # bench_program PROGRAM ARGS...: one row of the table.
 bench_program() {
-  local p=$1 bin=$out/bin/$1 native qemu goemu kind limit value target met=-
+  local p=$1 bin=$out/bin/$1 native qemu goemu det kind limit value target met=-
   shift
   ref=""
   native=$(median_of "$p" native "$bin" "$@")
   [ "$native" != FAIL ] && ref=$out/logs/$p.native.1.stdout
   if [ "$have_qemu" = 1 ]; then qemu=$(median_of "$p" qemu qemu-x86_64 "$bin" "$@"); else qemu=n/a; fi
   goemu=$(median_of "$p" goemu ./goemu run -- "$bin" "$@")
+  det=$(median_of "$p" det ./goemu run --deterministic -- "$bin" "$@")
   read -r kind limit <<<"$(target_of "$p")"
   case $kind in
     qemu) value=$(calc "g / q" g="$goemu" q="$qemu"); target="<= ${limit}x qemu" ;;
@@ -137,9 +141,9 @@ bench_program() {
     *) value=-; target=- ;;
   esac
   [ "$value" != - ] && [ "$target" != - ] && met=$(calc "v <= l ? \"yes\" : \"no\"" v="$value" l="$limit")
-  printf '%-22s %9s %9s %9s %12s %10s   %-14s %s\n' "$p${*:+ $*}" "$native" "$qemu" "$goemu" \
+  printf "$row_format" "$p${*:+ $*}" "$native" "$qemu" "$goemu" \
     "$(calc 'sprintf("%.1fx", g / n)' g="$goemu" n="$native")" "$(calc 'sprintf("%.2fx", g / q)' g="$goemu" q="$qemu")" \
-    "$target" "$met"
+    "$target" "$met" "$det" "$(calc 'sprintf("%.2fx", d / g)' d="$det" g="$goemu")"
 }
 
 # overhead [ITERATIONS]: goemu's own overhead over bare Unicorn, as lines added to extra[].
@@ -203,7 +207,7 @@ done
   echo "goemu benchmark: median wall time in seconds of $runs run(s); programs built with $gover"
   echo "$(uname -m), $(nproc) CPUs, $([ "$have_qemu" = 1 ] && qemu-x86_64 --version | head -1 || echo "no qemu-x86_64")"
   if [ ${#rows[@]} -gt 0 ]; then
-    printf '%-22s %9s %9s %9s %12s %10s   %-14s %s\n' program native qemu goemu goemu/native goemu/qemu target met
+    printf "$row_format" program native qemu goemu goemu/native goemu/qemu target met det det/goemu
     printf '%s\n' "${rows[@]}"
   fi
   [ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}"

@@ -371,11 +371,16 @@ class ConformanceTest {
         Files.createDirectories(bin);
         List<String> cmd = new ArrayList<>(List.of(r.go(), "build", "-o", bin + "/"));
         for (String p : programs) cmd.add("./" + p);
+        String log = goCommand(cmd);
+        if (log != null) Files.writeString(bin.resolve("build.log"), log);
+        return log;
+    }
+
+    /** Runs a go command in testdata/go with {@link #goEnv()}: null, or its command line and output. */
+    static String goCommand(List<String> cmd) throws Exception {
         Exec e = exec(cmd, goEnv(), null, MODULE.resolve("go"), null, BUILD_TIMEOUT);
         if (e.exit == 0 && !e.timedOut) return null;
-        String log = String.join(" ", cmd) + "\n" + e.stdout + e.stderr + (e.timedOut ? "\n(timed out)" : "");
-        Files.writeString(bin.resolve("build.log"), log);
-        return log.strip();
+        return (String.join(" ", cmd) + "\n" + e.stdout + e.stderr + (e.timedOut ? "\n(timed out)" : "")).strip();
     }
 
     /**
