@@ -92,8 +92,15 @@ final class Cli {
 
     /** The value of an integer option. */
     static int intValue(String option, String value) throws Refused {
+        long v = longValue(option, value);
+        if (v != (int) v) throw new Refused(2, option + " wants a number, got '" + value + "'");
+        return (int) v;
+    }
+
+    /** The value of a 64-bit integer option. */
+    static long longValue(String option, String value) throws Refused {
         try {
-            return Integer.parseInt(value);
+            return Long.parseLong(value);
         } catch (NumberFormatException e) {
             throw new Refused(2, option + " wants a number, got '" + value + "'");
         }

@@ -123,8 +123,8 @@ final class ExploreCommand implements Cli.Command {
     private void parseSeeds(String v) throws GuestOptions.Refused {
         String[] ab = v.split("\\.\\.", -1);
         if (ab.length != 2) throw new GuestOptions.Refused(2, "--seeds wants A..B, got '" + v + "'");
-        firstSeed = GuestOptions.longValue("--seeds", ab[0]);
-        lastSeed = GuestOptions.longValue("--seeds", ab[1]);
+        firstSeed = Cli.longValue("--seeds", ab[0]);
+        lastSeed = Cli.longValue("--seeds", ab[1]);
         if (lastSeed < firstSeed || lastSeed - firstSeed >= 1_000_000) {
             throw new GuestOptions.Refused(2, "--seeds A..B wants A <= B and at most a million seeds, got '" + v + "'");
         }

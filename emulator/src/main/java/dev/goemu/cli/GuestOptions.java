@@ -57,7 +57,7 @@ final class GuestOptions {
                         + "of translated blocks drawn from the seed, random bytes and ids come from the seed.",
                         () -> deterministic = true),
                 new Cli.Option("--seed", "N", "The deterministic run's seed (implies --deterministic). Default: 0.", v -> {
-                    seed = longValue("--seed", v);
+                    seed = Cli.longValue("--seed", v);
                     deterministic = true;
                 }),
                 new Cli.Option("--epoch", "TIME", "CLOCK_REALTIME at the start of a deterministic run, in seconds since "
@@ -93,14 +93,6 @@ final class GuestOptions {
     /** The guest options given on the command line, as arguments, but --deterministic and --seed. */
     List<String> givenOptions() {
         return List.copyOf(given);
-    }
-
-    static long longValue(String option, String value) throws Refused {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new Refused(2, option + " wants a number, got '" + value + "'");
-        }
     }
 
     private static long epoch(String v) throws Refused {

@@ -678,6 +678,11 @@ class ConformanceTest {
     // ---------------------------------------------------------------------------------------------------
     // Small helpers.
 
+    /** The tests that run goemu itself need the jar ./build.sh makes; without it they are skipped, saying so. */
+    static void assumeBuilt() {
+        Assumptions.assumeTrue(Files.isRegularFile(JAR), JAR + " is missing: run ./build.sh first");
+    }
+
     static String prop(String key, String def) {
         String v = System.getProperty(key);
         // An unset ${env.X} in the pom reaches us as the literal text.

@@ -1,7 +1,6 @@
 package dev.goemu.conformance;
 
 import static dev.goemu.conformance.ConformanceTest.CASE_TIMEOUT;
-import static dev.goemu.conformance.ConformanceTest.JAR;
 import static dev.goemu.conformance.ConformanceTest.LAUNCHER;
 import static dev.goemu.conformance.ConformanceTest.TARGET;
 import static dev.goemu.conformance.ConformanceTest.exec;
@@ -24,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -51,7 +49,7 @@ class DeterminismTest {
 
     @TestFactory
     List<DynamicTest> sameSeedSameRun() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(JAR), "run ./build.sh first");
+        ConformanceTest.assumeBuilt();
         Release r = ConformanceTest.releases().getFirst();
         List<Case> cases = ConformanceTest.selectedCases().stream()
                 .filter(k -> k.signalAfterReady == null && k.nativePrefix.isEmpty() && !HOST_TIMED.contains(k.name)).toList();

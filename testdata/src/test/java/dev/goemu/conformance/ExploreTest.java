@@ -1,7 +1,6 @@
 package dev.goemu.conformance;
 
 import static dev.goemu.conformance.ConformanceTest.CASE_TIMEOUT;
-import static dev.goemu.conformance.ConformanceTest.JAR;
 import static dev.goemu.conformance.ConformanceTest.LAUNCHER;
 import static dev.goemu.conformance.ConformanceTest.TARGET;
 import static dev.goemu.conformance.ConformanceTest.exec;
@@ -13,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.goemu.conformance.ConformanceTest.Exec;
 import dev.goemu.conformance.ConformanceTest.Release;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -57,7 +54,7 @@ class ExploreTest {
 
     @TestFactory
     List<DynamicTest> findsEachBug() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(JAR), "run ./build.sh first");
+        ConformanceTest.assumeBuilt();
         Release r = ConformanceTest.releases().getFirst();
         LinkedHashSet<String> programs = new LinkedHashSet<>();
         for (Bug b : BUGS) if (!b.goTest()) programs.add(b.program());

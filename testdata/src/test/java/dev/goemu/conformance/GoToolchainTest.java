@@ -31,8 +31,7 @@ class GoToolchainTest {
 
     @TestFactory
     Stream<DynamicTest> toolchain() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(ConformanceTest.JAR),
-                ConformanceTest.JAR + " is missing: run ./build.sh first");
+        ConformanceTest.assumeBuilt();
         return ConformanceTest.releases().stream().flatMap(r -> Stream.of(
                 DynamicTest.dynamicTest(r.version() + "/build", () -> build(r)),
                 DynamicTest.dynamicTest(r.version() + "/vet", () -> vet(r))));

@@ -1,6 +1,5 @@
 package dev.goemu.conformance;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -27,8 +26,7 @@ class LinkTest {
 
     @TestFactory
     Stream<DynamicTest> link() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(ConformanceTest.JAR),
-                ConformanceTest.JAR + " is missing: run ./build.sh first");
+        ConformanceTest.assumeBuilt();
         return ConformanceTest.releases().stream().map(r -> DynamicTest.dynamicTest(r.version(), () -> link(r)));
     }
 

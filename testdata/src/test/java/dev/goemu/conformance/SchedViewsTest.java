@@ -1,6 +1,5 @@
 package dev.goemu.conformance;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -63,8 +62,7 @@ class SchedViewsTest {
 
     @TestFactory
     Stream<DynamicTest> schedViews() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(ConformanceTest.JAR),
-                ConformanceTest.JAR + " is missing: run ./build.sh first");
+        ConformanceTest.assumeBuilt();
         List<Build> builds = new ArrayList<>();
         for (ConformanceTest.Release r : ConformanceTest.releases()) {
             builds.add(build(r, false));

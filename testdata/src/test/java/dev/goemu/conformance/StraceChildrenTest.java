@@ -1,6 +1,5 @@
 package dev.goemu.conformance;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -28,8 +27,7 @@ class StraceChildrenTest {
 
     @TestFactory
     Stream<DynamicTest> straceFollowsChildren() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(ConformanceTest.JAR),
-                ConformanceTest.JAR + " is missing: run ./build.sh first");
+        ConformanceTest.assumeBuilt();
         return ConformanceTest.releases().stream().map(r -> DynamicTest.dynamicTest(r.version(), () -> trace(r)));
     }
 
