@@ -9,10 +9,12 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -120,6 +122,9 @@ final class ProcSelf {
     }
 
     private String translate(String who, List<String> rest, String original) throws IOException {
+        // Every Go program reads cgroup and mountinfo at start: the host's own, with no directory of goemu's made.
+        boolean own = who.equals("self") || who.equals("thread-self") || number(who) == k.pid;
+        if (own && !rest.isEmpty() && HOST_ENTRIES.contains(rest.getFirst())) return "/proc/" + JVM_PID + join(rest);
         Path base = base();
         switch (who) {
             case "self" -> {
@@ -268,8 +273,8 @@ final class ProcSelf {
                     // tmpfs where there is one: a mem fd's offset is its empty file's, and guest addresses reach
                     // 2^47, past what ext4 lets a file offset be.
                     Path shm = Path.of("/dev/shm");
-                    Path dir = Files.isDirectory(shm) && Files.isWritable(shm)
-                            ? Files.createTempDirectory(shm, "goemu-proc-") : Files.createTempDirectory("goemu-proc-");
+                    Path parent = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+                    Path dir = newPrivateDirectory(parent, "goemu-proc-" + JVM_PID + "-");
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
                     root = dir;
                 }
@@ -279,6 +284,21 @@ final class ProcSelf {
         Path b = r.resolve("p" + k.pid);
         if (!Files.isDirectory(b)) Files.createDirectories(b);
         return b;
+    }
+
+    /**
+     * A new directory only this user may enter, named after the JVM's pid and a counter: Files.createTempDirectory
+     * would set up a SecureRandom provider for the name, 10-50 ms of start-up.
+     */
+    private static Path newPrivateDirectory(Path parent, String prefix) throws IOException {
+        for (int i = 0; ; i++) {
+            try {
+                return Files.createDirectory(parent.resolve(prefix + i),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException taken) {
+                if (i >= 1000) throw taken;
+            }
+        }
     }
 
     private Path processDir() throws IOException {
