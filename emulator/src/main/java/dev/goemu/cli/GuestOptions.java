@@ -18,8 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What every command that starts a guest takes: the binary, its arguments, --cpus, --time-slice, --env and the
- * deterministic mode's --deterministic, --seed, --epoch and --strategy.
+ * What every command that starts a guest takes: the binary, its arguments, --cpus, --time-slice, --children, --env
+ * and the deterministic mode's --deterministic, --seed, --epoch and --strategy.
  */
 final class GuestOptions {
     /** --cpus, or null: the host's, or {@link Determinism#DEFAULT_CPUS} in deterministic mode. */
@@ -36,7 +36,7 @@ final class GuestOptions {
     private long epochNanos = Determinism.DEFAULT_EPOCH_NANOS;
     private Determinism.Strategy strategy = new Determinism.Strategy.Random();
 
-    /** A guest command's options: its {@code own}, then --cpus, --time-slice and --env. */
+    /** A guest command's options: its {@code own}, then the guest options above. */
     List<Cli.Option> options(Cli.Option... own) {
         List<Cli.Option> guest = List.of(
                 new Cli.Option("--cpus", "N", "CPUs the guest sees (sched_getaffinity, runtime.NumCPU). Default: the host's, "
@@ -44,7 +44,8 @@ final class GuestOptions {
                         + " with --deterministic.", v -> cpus = Cli.intValue("--cpus", v)),
                 new Cli.Option("--time-slice", "DURATION", "How long a guest thread may run before goemu switches to another "
                         + "runnable one (Linux's slices are a few ms). Default: " + DEFAULT_TIME_SLICE + "; at least 10us. "
-                        + "Short slices stress the guest's scheduling and goemu's thread switches.", v -> timeSlice = v),
+                        + "Short slices stress the guest's scheduling and goemu's thread switches. A deterministic run counts "
+                        + "its slices in executed blocks instead.", v -> timeSlice = v),
                 new Cli.Option("--children", "auto|native|emulated", "How programs the guest execs run: auto (default) "
                         + "emulates static x86-64 ELF programs in this JVM and runs the rest (dynamically linked, "
                         + "scripts) on the host; native runs everything on the host; emulated refuses what it cannot "
