@@ -198,7 +198,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         cpu.onInvalidMemory((type, address, size, value) -> {
             // The CPU gets guest memory on its first touch (AddressSpace.mapOnFault): then the access is retried.
             if (Fault.unmapped(type) && memory.mapOnFault(address)) return true;
-            fault = memory.isPastEof(address) ? Fault.pastEndOfMapping(address)
+            fault = memory.isPastEof(address) ? Fault.pastEndOfFile(address)
                     : Fault.memory(type, address, memory.isMapped(address));
             return false;
         });
@@ -369,7 +369,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */
     private void handleFault() {
-        Fault f = fault.signal() == Fault.SIGSEGV && image.isPastEndOfFile(fault.address()) ? fault.pastEndOfFile() : fault;
+        Fault f = fault;
         fault = null;
         if (!kernel.fault(current, f.signal(), f.code(), f.address(), f.trapno())) {
             throw new GuestCrash(f, cpu.reg(X86.RIP), current.tid, elf.symbols());

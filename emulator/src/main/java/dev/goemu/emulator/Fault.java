@@ -28,16 +28,10 @@ record Fault(int signal, int code, long address, int trapno, String description)
                 String.format("SIGSEGV (%s 0x%x)", what, address));
     }
 
-    /** An access to a shared file mapping's pages past the end of the file (a guest mmap). */
-    static Fault pastEndOfMapping(long address) {
+    /** An access to a mapped file's page past the end of the file (a shared mapping's or the binary's): SIGBUS. */
+    static Fault pastEndOfFile(long address) {
         return new Fault(SIGBUS, BUS_ADRERR, address, TRAP_PF,
                 String.format("SIGBUS (access to 0x%x, past the end of a mapped file)", address));
-    }
-
-    /** An access to a file page past the end of the file, which Linux answers with SIGBUS. */
-    Fault pastEndOfFile() {
-        return new Fault(SIGBUS, BUS_ADRERR, address, trapno,
-                String.format("SIGBUS (access to 0x%x, in a page of the binary past the end of its file)", address));
     }
 
     static Fault interrupt(int intno, long pc) {

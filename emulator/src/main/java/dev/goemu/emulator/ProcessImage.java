@@ -26,15 +26,9 @@ final class ProcessImage {
     private static final long SMALL_MAPPING = 256L << 20;
 
     /**
-     * Where execution starts and with which stack pointer; the image's pages past the end of its file; what
-     * /proc/self shows of the image.
+     * Where execution starts and with which stack pointer; what /proc/self shows of the image.
      */
-    record Entry(long pc, long sp, List<LoadSegment> pastEndOfFile, Kernel.ImageLayout layout) {
-        boolean isPastEndOfFile(long address) {
-            for (LoadSegment s : pastEndOfFile) if (address >= s.start() && address < s.end()) return true;
-            return false;
-        }
-    }
+    record Entry(long pc, long sp, Kernel.ImageLayout layout) {}
 
     private ProcessImage() {}
 
@@ -49,6 +43,7 @@ final class ProcessImage {
                 // the host refused even lazy pages
                 throw GuestCrash.atExec(elf, String.format("cannot map 0x%x bytes at 0x%x (ENOMEM)", s.end() - s.start(), s.start()));
             }
+            if (s.pastEndOfFile()) mem.markPastEof(s.start(), s.end() - s.start());
             if (s.fileSize() > 0) mem.load(s.start(), elf.bytes(s.fileOffset(), (int) s.fileSize()));
         }
         mem.initBreak(elf.programBreak(bias));
@@ -60,7 +55,7 @@ final class ProcessImage {
         mem.write(stack.base(), stack.bytes());
         Kernel.ImageLayout layout = new Kernel.ImageLayout(stack.argStart(), stack.envStart(), stack.envEnd(),
                 stack.auxv(), STACK_TOP, segments);
-        return new Entry(elf.entry() + bias, stack.sp(), segments.stream().filter(LoadSegment::pastEndOfFile).toList(), layout);
+        return new Entry(elf.entry() + bias, stack.sp(), layout);
     }
 
     /**

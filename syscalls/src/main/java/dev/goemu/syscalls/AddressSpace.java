@@ -377,7 +377,20 @@ public final class AddressSpace {
         }
     }
 
-    /** Whether addr lies in pages of a shared file mapping past the end of the file: an access there is SIGBUS. */
+    /**
+     * Marks mapped [addr, addr+size) as pages past the end of their file (the binary's, as the loader maps them):
+     * the CPU never gets them, the kernel's own accesses are EFAULT, and {@link #isPastEof} makes a guest access SIGBUS.
+     */
+    public void markPastEof(long addr, long size) {
+        long end = addr + size;
+        for (Region r : overlapping(addr, end)) {
+            long from = Math.max(r.start, addr), to = Math.min(r.end, end);
+            Region s = r.slice(from, to);
+            replacePart(r, from, to, new Region(from, to, s.perms, s.host, s.kind, s.maxPerms, true, s.image));
+        }
+    }
+
+    /** Whether addr lies in pages past the end of a mapped file (a shared mapping's, or the binary's): SIGBUS there. */
     public boolean isPastEof(long addr) {
         Map.Entry<Long, Region> e = regions.floorEntry(addr);
         return e != null && addr < e.getValue().end && e.getValue().pastEof;
