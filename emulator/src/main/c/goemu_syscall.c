@@ -9,10 +9,10 @@
  * Emulator.onSyscall leaves them. Unicorn is called through pointers Java stores, so this needs no
  * Unicorn header and no link to libunicorn.
  *
- * Deterministic mode (goemu run --deterministic) adds a block hook that counts the translated blocks executed and
- * stops the engine, synchronously, when the running thread's slice of blocks is used up; the clocks are then
- * virtual, a function of that count (dev.goemu.emulator.VirtualClock), answered here the same way, and RDTSC
- * reads the virtual clock too (the Go runtime seeds its per-M random state from it).
+ * In deterministic mode (goemu run --deterministic) the engine's translated blocks count themselves down in the
+ * engine's goemu_blocks_left (goemu's engine patch), which ends the running thread's slice; the clocks are then
+ * virtual, a function of the blocks executed (dev.goemu.emulator.VirtualClock), answered here the same way, and
+ * RDTSC reads the virtual clock too (the Go runtime seeds its per-M random state from it).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,16 +26,15 @@ struct goemu_syscall {                 /* allocated and laid out by dev.goemu.un
     int (*mem_write)(void *uc, uint64_t address, const void *bytes, uint64_t size);
     volatile int32_t enabled;          /* set by Java; 0 sends everything to the Java kernel */
     int32_t virtual_time;              /* 1: the clocks below, not the host's (deterministic mode) */
-    int (*emu_stop)(void *uc);
-    uint64_t blocks;                   /* translated blocks executed since the engine started */
-    uint64_t budget;                   /* the block hook stops the engine when blocks reaches it */
+    const int64_t *blocks_left;        /* the engine's count of blocks left in the slice */
+    int64_t slice_end;                 /* blocks executed when the slice ends */
     int64_t monotonic_base;            /* virtual CLOCK_MONOTONIC at blocks 0, plus every idle jump */
     int64_t realtime_offset;           /* virtual CLOCK_REALTIME - CLOCK_MONOTONIC */
     int64_t ns_per_block;              /* virtual cost of one block */
 };
 
 static int64_t virtual_monotonic(const struct goemu_syscall *s) {
-    return s->monotonic_base + (int64_t)s->blocks * s->ns_per_block;
+    return s->monotonic_base + (s->slice_end - *s->blocks_left) * s->ns_per_block;
 }
 
 /* A clock of the vDSO set, host or virtual. */
@@ -133,15 +132,6 @@ void goemu_syscall_hook(void *uc, void *user_data) {
     s->reg_write(uc, REG_RAX, &result);
     s->reg_write(uc, REG_RCX, &rip);
     s->reg_write(uc, REG_R11, &flags);
-}
-
-/* UC_HOOK_BLOCK, deterministic mode only: the stop takes effect at the next block's start (the engine's exit check
- * comes before the block hooks), so a slice ends at the same instruction on every run. */
-void goemu_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
-    struct goemu_syscall *s = user_data;
-    (void)address;
-    (void)size;
-    if (++s->blocks >= s->budget) s->emu_stop(uc);
 }
 
 /* UC_HOOK_INSN for RDTSC, deterministic mode only: a 1 GHz TSC on the virtual monotonic clock. Returns 1: the

@@ -1,5 +1,6 @@
 package dev.goemu.unicorn;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -12,29 +13,32 @@ import java.lang.invoke.VarHandle;
  * in C from the host's clocks, as the Java kernel would; every other syscall, and every syscall while disabled, goes
  * to the Java handler. Disable it when each syscall must reach Java (tracing, or a clock that is not the host's).
  *
- * <p>In deterministic mode ({@link Unicorn#onSyscallWithFastPath(Runnable, long)}) a native block hook also counts
- * the translated blocks executed and stops the engine when {@link #setBudget the budget} is reached, and the clocks
- * (here, for RDTSC, and in Java) are virtual: CLOCK_MONOTONIC is {@code monotonic_base + blocks * ns_per_block}.
+ * <p>In deterministic mode ({@link Unicorn#onSyscallWithFastPath(Runnable, long)}) the engine's translated blocks
+ * count themselves down in its {@code goemu_blocks_left} (goemu's engine patch) and the engine stops when it reaches
+ * zero: {@link #setBudget the budget} is where the slice ends. The clocks (here, for RDTSC, and in Java) are virtual:
+ * CLOCK_MONOTONIC is {@code monotonic_base + blocks * ns_per_block}, where blocks is {@code slice_end} minus the
+ * blocks left.
  *
  * <p>Native layout (struct goemu_syscall): pointers {@code java_hook} at 0, {@code uc_reg_read} at 8,
  * {@code uc_reg_write} at 16, {@code uc_mem_write} at 24, then {@code int32 enabled} at 32, {@code int32
- * virtual_time} at 36, pointer {@code uc_emu_stop} at 40, then 64-bit {@code blocks} at 48, {@code budget} at 56,
- * {@code monotonic_base} at 64, {@code realtime_offset} at 72, {@code ns_per_block} at 80.
+ * virtual_time} at 36, pointer {@code blocks_left} (the engine's counter) at 40, then 64-bit {@code slice_end} at
+ * 48, {@code monotonic_base} at 56, {@code realtime_offset} at 64, {@code ns_per_block} at 72.
  */
 public final class FastSyscalls {
-    static final long STATE_SIZE = 88;
+    static final long STATE_SIZE = 80;
     static final long JAVA_HOOK_OFFSET = 0;
     static final long REG_READ_OFFSET = 8;
     static final long REG_WRITE_OFFSET = 16;
     static final long MEM_WRITE_OFFSET = 24;
     static final long ENABLED_OFFSET = 32;
     static final long VIRTUAL_TIME_OFFSET = 36;
-    static final long EMU_STOP_OFFSET = 40;
-    private static final long BLOCKS = 48, BUDGET = 56, MONOTONIC_BASE = 64, REALTIME_OFFSET = 72;
-    static final long NS_PER_BLOCK_OFFSET = 80;
+    static final long BLOCKS_LEFT_OFFSET = 40;
+    private static final long SLICE_END = 48, MONOTONIC_BASE = 56, REALTIME_OFFSET = 64;
+    static final long NS_PER_BLOCK_OFFSET = 72;
     private static final VarHandle INT = JAVA_INT.varHandle();
 
     private final MemorySegment state;
+    private MemorySegment blocksLeft; // the engine's counter, once deterministic mode has set it
 
     FastSyscalls(MemorySegment state) {
         this.state = state;
@@ -49,12 +53,19 @@ public final class FastSyscalls {
 
     /** Translated blocks executed so far. */
     public long blocks() {
-        return state.get(JAVA_LONG, BLOCKS);
+        return state.get(JAVA_LONG, SLICE_END) - blocksLeft().get(JAVA_LONG, 0);
     }
 
     /** The engine stops at the start of the first block after {@code blocks()} reaches {@code budget}. */
     public void setBudget(long budget) {
-        state.set(JAVA_LONG, BUDGET, budget);
+        long blocks = blocks(), left = Math.max(0, budget - blocks);
+        state.set(JAVA_LONG, SLICE_END, blocks + left);
+        blocksLeft().set(JAVA_LONG, 0, left);
+    }
+
+    private MemorySegment blocksLeft() {
+        if (blocksLeft == null) blocksLeft = state.get(ADDRESS, BLOCKS_LEFT_OFFSET).reinterpret(8);
+        return blocksLeft;
     }
 
     public long nsPerBlock() {

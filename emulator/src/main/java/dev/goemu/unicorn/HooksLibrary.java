@@ -18,11 +18,7 @@ final class HooksLibrary {
         return symbol("goemu_syscall_hook");
     }
 
-    /** goemu_block_hook, goemu_rdtsc_hook, goemu_rdtscp_hook: deterministic mode's hooks on the same struct. */
-    static MemorySegment blockHook() {
-        return symbol("goemu_block_hook");
-    }
-
+    /** goemu_rdtsc_hook, goemu_rdtscp_hook: deterministic mode's hooks on the same struct. */
     static MemorySegment rdtscHook() {
         return symbol("goemu_rdtsc_hook");
     }

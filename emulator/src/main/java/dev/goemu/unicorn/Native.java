@@ -34,7 +34,11 @@ final class Native {
             UC_MEM_MAP = call("uc_mem_map"), UC_MEM_MAP_PTR = call("uc_mem_map_ptr"), UC_MEM_UNMAP = call("uc_mem_unmap"),
             UC_MEM_PROTECT = call("uc_mem_protect"), UC_MEM_REGIONS = call("uc_mem_regions"), UC_FREE = call("uc_free"),
             UC_EMU_START = call("uc_emu_start"), UC_EMU_STOP = call("uc_emu_stop"), UC_HOOK_DEL = call("uc_hook_del"),
-            UC_CONTEXT_ALLOC = call("uc_context_alloc"), UC_CONTEXT_FREE = call("uc_context_free");
+            UC_CONTEXT_ALLOC = call("uc_context_alloc"), UC_CONTEXT_FREE = call("uc_context_free"),
+            // goemu's engine patch: uc_hook_add and uc_ctl without variadic arguments, and the deterministic mode's
+            // block count.
+            GOEMU_HOOK_ADD = call("goemu_hook_add"), GOEMU_CTL = call("goemu_ctl"),
+            GOEMU_ENGINE_COUNT_BLOCKS = call("goemu_engine_count_blocks");
     // The calls made per syscall and per thread switch: critical.
     static final MethodHandle UC_REG_READ2 = fast("uc_reg_read2"), UC_REG_WRITE2 = fast("uc_reg_write2"),
             UC_REG_READ_BATCH = fast("uc_reg_read_batch"), UC_REG_WRITE_BATCH = fast("uc_reg_write_batch"),
@@ -52,23 +56,11 @@ final class Native {
         static final MethodHandle H = handle("uc_mem_write",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
     }
-    /** uc_hook_add(uc, &hh, type, cb, user_data, begin, end, ...): always called with one variadic int (the insn id, or 0). */
-    static final class UcHookAdd {
-        static final MethodHandle H = handle("uc_hook_add",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT),
-                Linker.Option.firstVariadicArg(7));
-    }
-    /** uc_ctl(uc, control, ...): always called with two variadic 64-bit arguments; a control that reads one int gets the first's low half. */
-    static final class UcCtl {
-        static final MethodHandle H = handle("uc_ctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    }
 
     /** Addresses of what the native SYSCALL hook calls, stored in its struct (see {@link FastSyscalls}). */
     static final MemorySegment UC_REG_READ_ADDR = symbol("uc_reg_read");
     static final MemorySegment UC_REG_WRITE_ADDR = symbol("uc_reg_write");
     static final MemorySegment UC_MEM_WRITE_ADDR = symbol("uc_mem_write");
-    static final MemorySegment UC_EMU_STOP_ADDR = symbol("uc_emu_stop");
 
     /**
      * Every upcall (hook callback) has the shape of {@link Library#CALL}, for the same reason: a callback declared with fewer
@@ -76,13 +68,17 @@ final class Native {
      */
     static final FunctionDescriptor UPCALL = Library.CALL;
 
-    /** h(a0, ..., a4, 0) of a handle of {@link Library#CALL} shape. */
-    static long call(MethodHandle h, long a0, long a1, long a2, long a3, long a4) {
+    /** h(a0, ..., a5) of a handle of {@link Library#CALL} shape. */
+    static long call(MethodHandle h, long a0, long a1, long a2, long a3, long a4, long a5) {
         try {
-            return (long) h.invokeExact(a0, a1, a2, a3, a4, 0L);
+            return (long) h.invokeExact(a0, a1, a2, a3, a4, a5);
         } catch (Throwable t) {
             throw Unicorn.rethrow(t);
         }
+    }
+
+    static long call(MethodHandle h, long a0, long a1, long a2, long a3, long a4) {
+        return call(h, a0, a1, a2, a3, a4, 0);
     }
 
     static long call(MethodHandle h, long a0, long a1, long a2) {
@@ -124,7 +120,7 @@ final class Native {
         static final FunctionDescriptor CALL = FunctionDescriptor.of(JAVA_LONG,
                 JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         /** What goemu_engine_patch_level must return at least: emulator/src/main/unicorn/*.patch sets it. */
-        static final int PATCH_LEVEL = 1;
+        static final int PATCH_LEVEL = 2;
         private static SymbolLookup lookup;
         private static String path;
         private static String version;

@@ -74,6 +74,7 @@ public final class Unicorn implements AutoCloseable {
     private final MemorySegment sizeBox; // size_t in/out for uc_reg_*2
     private final long ucAddress, scratchAddress, sizeBoxAddress; // the same, for the calls that take addresses
     private final MemorySegment outBox;  // out-parameters (pointers, hook handles, counts)
+    private final MemorySegment hookSpec; // goemu_hook_add's {begin, end, insn}
     private final Set<Context> contexts = Collections.newSetFromMap(new IdentityHashMap<>());
     private Throwable pending;           // first exception thrown by a hook during the current start()
     private int running;                 // nesting depth of start()
@@ -90,6 +91,7 @@ public final class Unicorn implements AutoCloseable {
         this.scratch = unscoped(arena.allocate(SCRATCH, 16));
         this.sizeBox = unscoped(arena.allocate(JAVA_LONG));
         this.outBox = arena.allocate(16, 8);
+        this.hookSpec = arena.allocate(24, 8);
         this.ucAddress = uc.address();
         this.scratchAddress = scratch.address();
         this.sizeBoxAddress = sizeBox.address();
@@ -434,9 +436,9 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
-     * As {@link #onSyscallWithFastPath(Runnable)}; with {@code nsPerBlock} > 0, deterministic mode: the native block
-     * hook counts blocks and stops the engine at the budget, and the clocks and RDTSC are virtual (see
-     * {@link FastSyscalls}). The budget starts at 0: set one before each start.
+     * As {@link #onSyscallWithFastPath(Runnable)}; with {@code nsPerBlock} > 0, deterministic mode: the translated
+     * blocks count themselves and the engine stops at the end of the slice, and the clocks and RDTSC are virtual
+     * (see {@link FastSyscalls}). The slice starts empty: set one before each start.
      */
     public FastSyscalls onSyscallWithFastPath(Runnable handler, long nsPerBlock) {
         MemorySegment stub = upcall(UP_INSN, handler);
@@ -445,17 +447,18 @@ public final class Unicorn implements AutoCloseable {
         state.set(ADDRESS, FastSyscalls.REG_READ_OFFSET, Native.UC_REG_READ_ADDR);
         state.set(ADDRESS, FastSyscalls.REG_WRITE_OFFSET, Native.UC_REG_WRITE_ADDR);
         state.set(ADDRESS, FastSyscalls.MEM_WRITE_OFFSET, Native.UC_MEM_WRITE_ADDR);
-        state.set(ADDRESS, FastSyscalls.EMU_STOP_OFFSET, Native.UC_EMU_STOP_ADDR);
         FastSyscalls fast = new FastSyscalls(state);
         fast.setEnabled(true);
         hookAdd(UC_HOOK_INSN, HooksLibrary.syscallHook(), state, 1, 0, UC_X86_INS_SYSCALL, "SYSCALL goemu_syscall_hook");
         if (nsPerBlock > 0) {
             state.set(JAVA_INT, FastSyscalls.VIRTUAL_TIME_OFFSET, 1);
             state.set(JAVA_LONG, FastSyscalls.NS_PER_BLOCK_OFFSET, nsPerBlock);
-            hookAdd(UC_HOOK_BLOCK, HooksLibrary.blockHook(), state, 1, 0, 0, "UC_HOOK_BLOCK goemu_block_hook");
             hookAdd(UC_HOOK_INSN, HooksLibrary.rdtscHook(), state, 1, 0, UC_X86_INS_RDTSC, "RDTSC goemu_rdtsc_hook");
             hookAdd(UC_HOOK_INSN, HooksLibrary.rdtscpHook(), state, 1, 0, UC_X86_INS_RDTSCP, "RDTSCP goemu_rdtscp_hook");
-            flushCodeIfIdle(); // blocks translated before the block hook would not call it
+            // Last: it drops the code translated so far, which does not count itself.
+            check((int) Native.call(Native.GOEMU_ENGINE_COUNT_BLOCKS, ucAddress, outBox.address(), 0),
+                    "goemu_engine_count_blocks");
+            state.set(ADDRESS, FastSyscalls.BLOCKS_LEFT_OFFSET, outBox.get(ADDRESS, 0));
         }
         return fast;
     }
@@ -598,13 +601,11 @@ public final class Unicorn implements AutoCloseable {
                          String what) {
         checkOpen();
         outBox.set(JAVA_LONG, 0, 0);
-        int err;
-        try {
-            err = (int) Native.UcHookAdd.H.invokeExact(ucAddress, outBox.address(), type, callback.address(), userData.address(),
-                    begin, end, extra);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        hookSpec.set(JAVA_LONG, 0, begin);
+        hookSpec.set(JAVA_LONG, 8, end);
+        hookSpec.set(JAVA_LONG, 16, extra);
+        int err = (int) Native.call(Native.GOEMU_HOOK_ADD, ucAddress, outBox.address(), type, callback.address(),
+                userData.address(), hookSpec.address());
         check(err, "uc_hook_add(" + what + ")");
         return outBox.get(JAVA_LONG, 0);
     }
@@ -718,11 +719,7 @@ public final class Unicorn implements AutoCloseable {
 
     /** uc_ctl(uc, control, a, b): a control that takes one int reads the low half of {@code a}. */
     private int ctl(int control, long a, long b) {
-        try {
-            return (int) Native.UcCtl.H.invokeExact(ucAddress, control, a, b);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) Native.call(Native.GOEMU_CTL, ucAddress, control, a, b, 0);
     }
 
     static RuntimeException rethrow(Throwable t) {
