@@ -28,8 +28,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * {@code goemu run --deterministic}: every conformance program (the cases the harness selects, for the first
- * release it selects, by default the machine's Go), run {@code goemu.det.runs} times (default 3, to keep the
- * suite at a few minutes on 2 cores; the issue asks 5, pass -Dgoemu.det.runs=5) with {@code --seed 7 --strace},
+ * release it selects, by default the machine's Go), run {@code goemu.det.runs} times (default 5) with {@code --seed 7 --strace},
  * gives identical stdout, stderr (the trace included) and exit status each time, which is the native run's exit
  * status; seed 8 gives its own identical set. Cases that need a signal from outside are skipped: where a host
  * signal lands is not reproducible (goemu says so); so are those whose inputs come from the host's own
@@ -44,7 +43,7 @@ class DeterminismTest {
      */
     static final Set<String> HOST_TIMED = Set.of("iocalls", "exec", "exec-native", "fork", "procself");
 
-    static final int RUNS = Integer.parseInt(ConformanceTest.prop("goemu.det.runs", "3"));
+    static final int RUNS = Integer.parseInt(ConformanceTest.prop("goemu.det.runs", "5"));
     static final long[] SEEDS = {7, 8};
 
     @TestFactory
