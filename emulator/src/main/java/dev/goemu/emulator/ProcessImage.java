@@ -5,6 +5,7 @@ import dev.goemu.loader.ElfFile;
 import dev.goemu.loader.InitialStack;
 import dev.goemu.loader.LoadSegment;
 import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.Host;
 import dev.goemu.syscalls.Kernel;
 
 import java.io.IOException;
@@ -22,8 +23,6 @@ final class ProcessImage {
     static final long STACK_TOP = 0x7ffffffff000L;
     static final long STACK_SIZE = 8L << 20;
     private static final long HWCAP_X86_64 = 0x178bfbffL; // CPUID.1:EDX of a plain x86-64 CPU, as Linux reports it
-    /** Below this no anonymous mapping can exceed any host's overcommit limit, so /proc is not read. */
-    private static final long SMALL_MAPPING = 256L << 20;
 
     /**
      * Where execution starts and with which stack pointer; what /proc/self shows of the image.
@@ -80,32 +79,12 @@ final class ProcessImage {
         }
         for (LoadSegment s : segments) {
             long size = s.end() - s.start();
-            if (s.fileSize() == 0 && !s.pastEndOfFile() && size > SMALL_MAPPING && size > commitLimit()) {
+            // Linux commits a bss as an anonymous mapping: the host's own overcommit policy answers.
+            if (s.fileSize() == 0 && !s.pastEndOfFile() && !Host.canCommit(size)) {
                 throw GuestCrash.atExec(elf, String.format(
                         "a bss of 0x%x bytes at 0x%x is more than the host lets a process commit (ENOMEM)", size, s.start()));
             }
         }
-    }
-
-    /** The largest anonymous mapping Linux's __vm_enough_memory allows at once, by vm.overcommit_memory. */
-    private static long commitLimit() {
-        return switch ((int) procLong("/proc/sys/vm/overcommit_memory", 0)) {
-            case 1 -> Long.MAX_VALUE;
-            case 2 -> (meminfo("CommitLimit") - meminfo("Committed_AS")) * 1024;
-            default -> (meminfo("MemTotal") + meminfo("SwapTotal")) * 1024;
-        };
-    }
-
-    /** A /proc/meminfo field in kB; so large when unreadable that no limit applies. */
-    private static long meminfo(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        } catch (IOException | NumberFormatException e) {
-            // fall through
-        }
-        return Long.MAX_VALUE / 2048;
     }
 
     private static long procLong(String file, long fallback) {
