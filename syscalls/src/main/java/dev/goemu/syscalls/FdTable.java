@@ -108,6 +108,11 @@ public final class FdTable {
         return guestFd >= 0 && guestFd < hostFds.length && hostFds[guestFd] >= 0 ? hostFds[guestFd] : -Errno.EBADF;
     }
 
+    /** How many fds the table has room for now (Linux's max_fds: it grows as fds are opened). */
+    int capacity() {
+        return hostFds.length;
+    }
+
     /** Whether an fd was used since the last call. */
     boolean takeUsed() {
         boolean u = used;

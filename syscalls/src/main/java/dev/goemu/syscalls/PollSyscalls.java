@@ -22,6 +22,9 @@ final class PollSyscalls {
     private static final int EPOLL_EVENT_SIZE = 12; // packed struct epoll_event on x86-64
     private static final int POLLFD_SIZE = 8;
     private static final short POLLNVAL = 0x20;
+    /** What select's read, write and except sets ask poll for, and the revents that make an fd ready in each (Linux's
+     *  POLLIN_SET, POLLOUT_SET, POLLEX_SET). */
+    private static final short[] SELECT_EVENTS = {0x1, 0x4, 0x2}, SELECT_READY = {0x1 | 0x40 | 0x80 | 0x10 | 0x8, 0x4 | 0x100 | 0x200 | 0x8, 0x2};
     private static final int EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0x80000, RLIMIT_NOFILE = 7;
     private static final int EP_MAX_EVENTS = Integer.MAX_VALUE / EPOLL_EVENT_SIZE;
 
@@ -43,6 +46,101 @@ final class PollSyscalls {
         t.add(Sys.PIPE, "x", (task, a) -> pipe(a[0], 0));
         t.add(Sys.POLL, "xdd", (task, a) -> poll(task, a[0], a[1], (int) a[2] < 0 ? -1 : (int) a[2] * 1_000_000L));
         t.add(Sys.PPOLL, "xdxxd", this::ppoll);
+        t.partial(Sys.SELECT, "dxxxx", "the timeout is not updated with the time left",
+                (task, a) -> select(task, a, a[4] == 0 ? -1 : readTimeval(a[4])));
+        t.partial(Sys.PSELECT6, "dxxxxx", "the timeout is not updated with the time left", this::pselect6);
+    }
+
+    /** A struct timeval as nanoseconds (microseconds past a second carry over, as Linux's select takes them), or -1. */
+    private long readTimeval(long addr) {
+        long sec = k.memory.readLong(addr), usec = k.memory.readLong(addr + 8);
+        if (sec < 0 || usec < 0) return -1;
+        sec += usec / 1_000_000;
+        return sec > Long.MAX_VALUE / 1_000_000_000L - 1 ? Long.MAX_VALUE : sec * 1_000_000_000L + usec % 1_000_000 * 1000;
+    }
+
+    private long pselect6(Task task, long[] a) {
+        long timeout = a[4] == 0 ? -1 : TimeSyscalls.readTimespec(k.memory, a[4]);
+        if (a[4] != 0 && timeout < 0) return -Errno.EINVAL;
+        if (a[5] != 0) { // {const sigset_t *ss; size_t ss_len}
+            long mask = k.memory.readLong(a[5]), size = k.memory.readLong(a[5] + 8);
+            if (mask != 0 && size != 8) return -Errno.EINVAL;
+            // As ppoll: swapping the mask for the wait alone is not done.
+            if (mask != 0 && k.memory.readLong(mask) != task.signalMask) return k.unsupported(Sys.PSELECT6.nr, "signal mask");
+        }
+        return select(task, a, timeout);
+    }
+
+    /**
+     * select over guest fds (a = nfds, readfds, writefds, exceptfds): the fds in the sets polled as poll would, an fd
+     * that is not open is EBADF; the sets are rewritten to the ready fds, or cleared when the timeout (ns, -1 none)
+     * passes. Blocks as poll does, and is re-run when an fd is ready.
+     */
+    private long select(Task task, long[] a, long timeoutNs) {
+        if ((int) a[0] < 0 || (a[4] != 0 && timeoutNs < 0)) return -Errno.EINVAL;
+        int n = Math.min((int) a[0], k.fds.capacity()); // Linux ignores the bits past its fd table
+        int bytes = (n + 63) / 64 * 8;
+        byte[][] sets = new byte[3][];
+        for (int s = 0; s < 3; s++) if (a[1 + s] != 0) sets[s] = k.memory.read(a[1 + s], bytes);
+        try (Arena arena = Arena.ofConfined()) {
+            int count = 0;
+            for (int fd = 0; fd < n; fd++) if (selectEvents(sets, fd) != 0) count++;
+            MemorySegment h = arena.allocate((long) POLLFD_SIZE * Math.max(count, 1), 8);
+            for (int fd = 0, i = 0; fd < n; fd++) {
+                short events = selectEvents(sets, fd);
+                if (events == 0) continue;
+                int host = k.fds.host(fd);
+                if (host < 0) return -Errno.EBADF;
+                h.set(JAVA_INT, (long) POLLFD_SIZE * i, host);
+                h.set(JAVA_SHORT, (long) POLLFD_SIZE * i + 4, events);
+                i++;
+            }
+            long r = Host.syscall(Sys.POLL.nr, h.address(), count, 0);
+            if (r < 0) return r;
+            byte[][] ready = new byte[3][bytes];
+            long bits = 0;
+            for (int fd = 0, i = 0; fd < n; fd++) {
+                short events = selectEvents(sets, fd);
+                if (events == 0) continue;
+                short revents = h.get(JAVA_SHORT, (long) POLLFD_SIZE * i++ + 6);
+                for (int s = 0; s < 3; s++) {
+                    if ((events & SELECT_EVENTS[s]) != 0 && (revents & SELECT_READY[s]) != 0) {
+                        ready[s][fd >> 3] |= (byte) (1 << (fd & 7));
+                        bits++;
+                    }
+                }
+            }
+            if (bits != 0 || timeoutNs == 0) {
+                long written = writeSets(a, ready);
+                return written < 0 ? written : bits;
+            }
+            int ep = epollSet(h, count, arena);
+            if (ep < 0) return ep;
+            Wait w = Wait.fd(task, ep, Blocking.POLLIN, timeoutNs < 0 ? Wait.NO_DEADLINE : k.clock.after(timeoutNs), 0);
+            w.ownedFd = ep;
+            long[] args = a.clone();
+            w.onTimeout = () -> writeSets(args, ready); // all clear
+            return k.block(task, w);
+        }
+    }
+
+    /** The poll events fd's bits in the read, write and except sets ask for. */
+    private static short selectEvents(byte[][] sets, int fd) {
+        short events = 0;
+        for (int s = 0; s < 3; s++) {
+            if (sets[s] != null && (sets[s][fd >> 3] & (1 << (fd & 7))) != 0) events |= SELECT_EVENTS[s];
+        }
+        return events;
+    }
+
+    /** Writes the sets back where the guest passed them: the call's result, bits counted by the caller, or EFAULT. */
+    private long writeSets(long[] a, byte[][] sets) {
+        try {
+            for (int s = 0; s < 3; s++) if (a[1 + s] != 0) k.memory.write(a[1 + s], sets[s]);
+            return 0;
+        } catch (GuestFault f) {
+            return -Errno.EFAULT;
+        }
     }
 
     private long ppoll(Task task, long[] a) {

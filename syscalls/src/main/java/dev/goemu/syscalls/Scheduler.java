@@ -253,7 +253,7 @@ public final class Scheduler {
         long now = clock.monotonic();
         while (deadlineCount > 0 && deadlines[0].wait.deadline <= now) {
             Task t = deadlines[0];
-            wake(t, t.wait.timeoutResult);
+            wake(t, t.wait.onTimeout != null ? t.wait.onTimeout.getAsLong() : t.wait.timeoutResult);
         }
     }
 

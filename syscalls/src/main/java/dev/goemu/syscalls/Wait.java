@@ -15,6 +15,8 @@ final class Wait {
     short events;
     /** A host fd made for this wait only (poll's epoll set), closed by the scheduler when the wait ends; or -1. */
     int ownedFd = -1;
+    /** When the deadline ends the wait, the result instead of timeoutResult (select clears its fd sets then); or null. */
+    java.util.function.LongSupplier onTimeout;
 
     boolean isFutex() {
         return futexBitset != 0; // FUTEX_WAIT's bitset is never 0
@@ -30,6 +32,7 @@ final class Wait {
         w.hostFd = -1;
         w.events = 0;
         w.ownedFd = -1;
+        w.onTimeout = null;
         return w;
     }
 

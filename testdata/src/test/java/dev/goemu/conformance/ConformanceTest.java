@@ -133,6 +133,7 @@ class ConformanceTest {
             c("mmapshared"),
             // io.Copy over splice/sendfile/copy_file_range, fd passing (SCM_RIGHTS), poll, a FIFO.
             c("iocalls"),
+            c("selectcall"),
             // Hostile arguments: huge lengths, protected memory, raw fcntl commands, limits, bad flags. HOSTILE_GOEMU
             // tells the probe of O_ASYNC to its own pid that goemu refuses it (the host would signal the JVM).
             c("hostile").goemuOptions("--env", "HOSTILE_GOEMU=1"),
