@@ -91,7 +91,7 @@ final class FileSyscalls {
             k.process.umask = (int) a[0] & 0777;
             return old;
         });
-        t.add(Sys.DUP, "f", (task, a) -> k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a)));
+        t.add(Sys.DUP, "f", (task, a) -> k.fds.duplicated(a[0], k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a))));
         t.add(Sys.DUP2, "ff", (task, a) -> dup3(a[0], a[1], 0));
         t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
         t.partial(Sys.FCNTL, "fdx", "O_ASYNC, F_SETLEASE and F_NOTIFY EINVAL (they would signal goemu); the owner (F_SETOWN*) and F_SETSIG are kept per fd, not per open file, and signal nothing", this::fcntl);
@@ -289,7 +289,7 @@ final class FileSyscalls {
         if (copy < 0) return copy;
         if ((flags & O_CLOEXEC) != 0) Host.syscall(Sys.FCNTL.nr, copy, F_SETFD, 1);
         k.fds.installAt((int) newFd, (int) copy);
-        return newFd;
+        return k.fds.duplicated(oldFd, newFd);
     }
 
     /**
@@ -306,7 +306,7 @@ final class FileSyscalls {
             case F_DUPFD, F_DUPFD_CLOEXEC -> {
                 long from = arg & 0xffffffffL;
                 if (from >= k.fds.limit()) yield -Errno.EINVAL;
-                yield k.fds.install(Host.syscall(Sys.FCNTL.nr, h, cmd, 0), (int) from);
+                yield k.fds.duplicated(fd, k.fds.install(Host.syscall(Sys.FCNTL.nr, h, cmd, 0), (int) from));
             }
             case F_GETFD, F_GETFL, F_GETLEASE, F_GETPIPE_SZ, F_GET_SEALS -> Host.syscall(Sys.FCNTL.nr, h, cmd, 0);
             case F_SETFD, F_SETPIPE_SZ, F_ADD_SEALS -> Host.syscall(Sys.FCNTL.nr, h, cmd, (int) arg);
