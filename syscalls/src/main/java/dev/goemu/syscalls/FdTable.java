@@ -19,7 +19,7 @@ public final class FdTable {
     private static final long PROC_MAGIC = 0x9fa0, SYSFS_MAGIC = 0x62656572, CGROUP_MAGIC = 0x27e0eb,
             CGROUP2_MAGIC = 0x63677270;
     /** The character devices' major number of /dev/null, zero, full, random and urandom: no outside data. */
-    private static final int MEM_MAJOR = 1;
+    private static final int MEM_MAJOR = 1, RANDOM_MINOR = 8, URANDOM_MINOR = 9;
 
     /** Linux's default fs.nr_open: no RLIMIT_NOFILE reaches beyond it, so neither does the table. */
     static final int MAX_FDS = 1 << 20;
@@ -36,6 +36,8 @@ public final class FdTable {
     private byte[] origin = new byte[64];
     /** F_SETOWN, F_SETOWN_EX and F_SETSIG of the fds that have them: the guest's state, never the host fd's. */
     private final Map<Integer, Owner> owners = new HashMap<>();
+    /** Whether reads of /dev/random and /dev/urandom take the seed's bytes (a deterministic run's table). */
+    private boolean seeded;
     /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
     private boolean used;
 
@@ -59,9 +61,17 @@ public final class FdTable {
         return t;
     }
 
+    /** From now on, fds on /dev/random and /dev/urandom read the seed's bytes (deterministic mode; once per table). */
+    void seedRandomDevices() {
+        if (seeded) return;
+        seeded = true;
+        for (int fd : openFds()) inspect(fd, true); // fds it started with: only the random devices change
+    }
+
     /** A child's table (fork, vfork): every fd duplicated on the host, close-on-exec flags kept. */
     FdTable copy() {
         FdTable t = new FdTable();
+        t.seeded = seeded;
         for (int fd = 0; fd < hostFds.length; fd++) {
             if (hostFds[fd] < 0) continue;
             boolean cloexec = (Host.syscall(Sys.FCNTL.nr, hostFds[fd], F_GETFD, 0) & FD_CLOEXEC) != 0;
@@ -270,16 +280,17 @@ public final class FdTable {
             boolean neverBlocks = type == S_IFREG || type == S_IFDIR || type == S_IFBLK;
             long fl = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0);
             mayBlock[guestFd] = !neverBlocks && fl >= 0 && (fl & O_NONBLOCK) == 0;
-            if (installed) origin[guestFd] = r < 0 ? HostInputs.RUN : origin(h, type, stat.get(ValueLayout.JAVA_LONG, 40), arena);
+            if (installed) origin[guestFd] = r < 0 ? HostInputs.RUN : origin(h, type, stat.get(ValueLayout.JAVA_LONG, 40), seeded, arena);
         }
     }
 
     /**
      * Where a new host fd's data comes from: pipes, FIFOs, sockets and terminals are fed from outside the run (a
      * pipe the guest made itself is marked RUN by {@link #installPair}), as is an inotify fd; regular files and
-     * directories of /proc, /sys and the cgroup file systems are the machine's state; other files are inputs.
+     * directories of /proc, /sys and the cgroup file systems are the machine's state; other files are inputs. The
+     * random devices are the seed's in a {@link #seedRandomDevices seeded} table.
      */
-    private static byte origin(int hostFd, int type, long rdev, Arena arena) {
+    private static byte origin(int hostFd, int type, long rdev, boolean seeded, Arena arena) {
         return switch (type) {
             case S_IFREG, S_IFDIR -> {
                 var fs = arena.allocate(120, 8);
@@ -288,7 +299,11 @@ public final class FdTable {
                 yield magic == PROC_MAGIC || magic == SYSFS_MAGIC || magic == CGROUP_MAGIC || magic == CGROUP2_MAGIC
                         ? HostInputs.MACHINE : HostInputs.RUN;
             }
-            case S_IFCHR -> ((rdev >>> 8) & 0xfff) == MEM_MAJOR ? HostInputs.RUN : HostInputs.OUTSIDE;
+            case S_IFCHR -> {
+                if (((rdev >>> 8) & 0xfff) != MEM_MAJOR) yield HostInputs.OUTSIDE;
+                long minor = rdev & 0xff;
+                yield seeded && (minor == RANDOM_MINOR || minor == URANDOM_MINOR) ? HostInputs.SEEDED : HostInputs.RUN;
+            }
             case S_IFBLK -> HostInputs.RUN;
             case 0 -> "anon_inode:inotify".equals(hostFdPath(hostFd)) ? HostInputs.OUTSIDE : HostInputs.RUN;
             default -> HostInputs.OUTSIDE; // FIFO, socket

@@ -20,8 +20,11 @@ package dev.goemu.syscalls;
  * that takes the data is.
  */
 final class HostInputs {
-    /** Where what a read of an fd returns comes from: the run itself, outside the run, the machine's state. */
-    static final byte RUN = 0, OUTSIDE = 1, MACHINE = 2;
+    /**
+     * Where what a read of an fd returns comes from: the run itself, outside the run, the machine's state, or the
+     * seed (/dev/random and /dev/urandom in a deterministic run).
+     */
+    static final byte RUN = 0, OUTSIDE = 1, MACHINE = 2, SEEDED = 3;
     static final String OUTSIDE_DATA = "outside data", MACHINE_STATE = "host machine",
             FILE_METADATA = "file metadata", CHILD_TIMING = "child timing";
 

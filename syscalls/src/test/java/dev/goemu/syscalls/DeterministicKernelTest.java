@@ -133,6 +133,47 @@ class DeterministicKernelTest {
         return out.toString().replaceAll("(?m)^\\[\\d+/\\d+\\] ", "");
     }
 
+    /**
+     * /dev/urandom and /dev/random read getrandom's seeded stream in a deterministic run (dup'd and readv too), while
+     * the fd stays the host's device (fstat: character device 1,9); a plain run reads the host's bytes.
+     */
+    @Test
+    void randomDevicesReadTheSeed() {
+        byte[] fromGetrandom = randomDevice(7, 0, Sys.GETRANDOM);
+        assertArrayEquals(fromGetrandom, randomDevice(7, 0, Sys.READ));
+        assertArrayEquals(fromGetrandom, randomDevice(7, 0, Sys.READV));
+        assertArrayEquals(fromGetrandom, randomDevice(7, 1, Sys.READ), "/dev/random");
+        assertFalse(java.util.Arrays.equals(fromGetrandom, randomDevice(8, 0, Sys.READ)));
+        assertFalse(java.util.Arrays.equals(randomDevice(-1, 0, Sys.READ), randomDevice(-1, 0, Sys.READ)), "host bytes");
+    }
+
+    /** 16 bytes from /dev/urandom ({@code random} 0) or /dev/random (1) read with {@code how}; seed -1: a plain run. */
+    private static byte[] randomDevice(long seed, int random, Sys how) {
+        Determinism det = seed < 0 ? null : new Determinism(seed, Determinism.DEFAULT_EPOCH_NANOS, new Determinism.Strategy.Random());
+        TestKernel tk = new TestKernel(det, det == null ? Clock.HOST : new ManualClock());
+        Task main = tk.kernel.createMainTask();
+        if (how == Sys.GETRANDOM) {
+            assertEquals(16, tk.call(main, GETRANDOM, SCRATCH, 16, 0));
+            return tk.memory.read(SCRATCH, 16);
+        }
+        tk.memory.write(SCRATCH + 0x300, (random == 1 ? "/dev/random\0" : "/dev/urandom\0").getBytes());
+        long fd = tk.call(main, Sys.OPENAT.nr, -100, SCRATCH + 0x300, 0, 0);
+        long dup = tk.call(main, Sys.DUP.nr, fd);
+        assertEquals(0, tk.call(main, Sys.FSTAT.nr, dup, SCRATCH + 0x200));
+        assertEquals(0020000, tk.memory.readInt(SCRATCH + 0x200 + 24) & 0170000, "a character device");
+        assertEquals(random == 1 ? 0x108 : 0x109, tk.memory.readLong(SCRATCH + 0x200 + 40), "rdev 1,9 or 1,8");
+        if (how == Sys.READ) {
+            assertEquals(16, tk.call(main, Sys.READ.nr, dup, SCRATCH, 16));
+        } else { // two iovecs of 10 and 6 bytes
+            tk.memory.writeLong(SCRATCH + 0x100, SCRATCH);
+            tk.memory.writeLong(SCRATCH + 0x108, 10);
+            tk.memory.writeLong(SCRATCH + 0x110, SCRATCH + 10);
+            tk.memory.writeLong(SCRATCH + 0x118, 6);
+            assertEquals(16, tk.call(main, Sys.READV.nr, dup, SCRATCH + 0x100, 2));
+        }
+        return tk.memory.read(SCRATCH, 16);
+    }
+
     @Test
     void identityIsFixed() {
         TestKernel tk = kernel(0, new Determinism.Strategy.Random(), new ManualClock());
