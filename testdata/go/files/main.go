@@ -1,5 +1,7 @@
 // files: create, write, append, read, seek, stat, rename, readdir, symlink, truncate and remove
 // inside an os.MkdirTemp directory; prints contents and sizes (never the random directory name).
+// Last, 16 bytes of /dev/urandom: only their count is printed, and they are written to /dev/null,
+// where goemu's --strace shows them (a deterministic run's bytes come from its seed).
 package main
 
 import (
@@ -145,4 +147,19 @@ func main() {
 	check("final removeall", os.RemoveAll(dir))
 	_, err = os.Stat(dir)
 	fmt.Println("temp dir removed:", errors.Is(err, fs.ErrNotExist))
+
+	random, err := os.Open("/dev/urandom")
+	check("open urandom", err)
+	st, err = random.Stat()
+	check("stat urandom", err)
+	buf = make([]byte, 16)
+	n, err = io.ReadFull(random, buf)
+	check("read urandom", err)
+	fmt.Println("urandom: read", n, "bytes, char device:", st.Mode()&fs.ModeCharDevice != 0)
+	check("close urandom", random.Close())
+	null, err := os.OpenFile("/dev/null", os.O_WRONLY, 0)
+	check("open null", err)
+	_, err = null.Write(buf)
+	check("write null", err)
+	check("close null", null.Close())
 }

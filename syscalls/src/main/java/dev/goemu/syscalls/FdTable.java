@@ -13,7 +13,13 @@ import java.util.Map;
 public final class FdTable {
     private static final int F_DUPFD = 0, F_GETFD = 1, F_GETFL = 3, F_DUPFD_CLOEXEC = 1030, FD_CLOEXEC = 1, O_NONBLOCK = 0x800;
     static final int F_OWNER_PID = 1;
-    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000;
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000,
+            S_IFCHR = 0020000;
+    /** statfs f_type of the file systems whose files are the host's state: proc, sysfs, cgroup, cgroup2. */
+    private static final long PROC_MAGIC = 0x9fa0, SYSFS_MAGIC = 0x62656572, CGROUP_MAGIC = 0x27e0eb,
+            CGROUP2_MAGIC = 0x63677270;
+    /** The character devices' major number of /dev/null, zero, full, random and urandom: no outside data. */
+    private static final int MEM_MAJOR = 1, RANDOM_MINOR = 8, URANDOM_MINOR = 9;
 
     /** Linux's default fs.nr_open: no RLIMIT_NOFILE reaches beyond it, so neither does the table. */
     static final int MAX_FDS = 1 << 20;
@@ -26,8 +32,12 @@ public final class FdTable {
      * guest memory, and synthesized directories, refreshed when listed from the start; {@link ProcSelf#NONE} else.
      */
     private byte[] procKind = new byte[64];
+    /** Where what a read of the fd returns comes from ({@link HostInputs#RUN}, OUTSIDE, MACHINE), fixed when installed. */
+    private byte[] origin = new byte[64];
     /** F_SETOWN, F_SETOWN_EX and F_SETSIG of the fds that have them: the guest's state, never the host fd's. */
     private final Map<Integer, Owner> owners = new HashMap<>();
+    /** Whether reads of /dev/random and /dev/urandom take the seed's bytes (a deterministic run's table). */
+    private boolean seeded;
     /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
     private boolean used;
 
@@ -51,14 +61,25 @@ public final class FdTable {
         return t;
     }
 
+    /** From now on, fds on /dev/random and /dev/urandom read the seed's bytes (deterministic mode; once per table). */
+    void seedRandomDevices() {
+        if (seeded) return;
+        seeded = true;
+        for (int fd : openFds()) inspect(fd, true); // fds it started with: only the random devices change
+    }
+
     /** A child's table (fork, vfork): every fd duplicated on the host, close-on-exec flags kept. */
     FdTable copy() {
         FdTable t = new FdTable();
+        t.seeded = seeded;
         for (int fd = 0; fd < hostFds.length; fd++) {
             if (hostFds[fd] < 0) continue;
             boolean cloexec = (Host.syscall(Sys.FCNTL.nr, hostFds[fd], F_GETFD, 0) & FD_CLOEXEC) != 0;
             long dup = Host.syscall(Sys.FCNTL.nr, hostFds[fd], cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
-            if (dup >= 0) t.installAt(fd, (int) dup);
+            if (dup < 0) continue;
+            t.installAt(fd, (int) dup);
+            // Another process writes what this one reads now, on its own host thread: the child's end is outside.
+            if (t.origin[fd] == HostInputs.OUTSIDE) origin[fd] = HostInputs.OUTSIDE;
         }
         return t;
     }
@@ -129,6 +150,17 @@ public final class FdTable {
         return guestFd >= 0 && guestFd < procKind.length ? procKind[guestFd] : ProcSelf.NONE;
     }
 
+    /** Where what a read of the fd returns comes from ({@link HostInputs}); RUN for a closed fd. */
+    byte origin(int guestFd) {
+        return guestFd >= 0 && guestFd < origin.length ? origin[guestFd] : HostInputs.RUN;
+    }
+
+    /** {@code newFd} (or -errno) was made by duplicating {@code oldFd}: it has the same origin; returns newFd. */
+    long duplicated(long oldFd, long newFd) {
+        if (newFd >= 0) origin[(int) newFd] = origin((int) oldFd);
+        return newFd;
+    }
+
     /** The open guest fds, in order. */
     int[] openFds() {
         int n = 0;
@@ -191,6 +223,7 @@ public final class FdTable {
         }
         memory.writeInt(guestAddr, (int) fd0);
         memory.writeInt(guestAddr + 4, (int) fd1);
+        origin[(int) fd0] = origin[(int) fd1] = HostInputs.RUN; // only this process has both ends so far
         return 0;
     }
 
@@ -202,11 +235,12 @@ public final class FdTable {
             hostFds = Arrays.copyOf(hostFds, n);
             mayBlock = Arrays.copyOf(mayBlock, n);
             procKind = Arrays.copyOf(procKind, n);
+            origin = Arrays.copyOf(origin, n);
             Arrays.fill(hostFds, old, n, -1);
         }
         if (hostFds[guestFd] >= 0) close(guestFd);
         hostFds[guestFd] = hostFd;
-        refresh(guestFd);
+        inspect(guestFd, true);
     }
 
     long close(int guestFd) {
@@ -214,6 +248,7 @@ public final class FdTable {
         if (h < 0 || guestFd < 0) return -Errno.EBADF;
         hostFds[guestFd] = -1;
         procKind[guestFd] = ProcSelf.NONE;
+        origin[guestFd] = HostInputs.RUN;
         owners.remove(guestFd);
         // goemu's own stdin/stdout/stderr stay open: the guest only loses its name for them.
         return h <= 2 ? 0 : Host.syscall(Sys.CLOSE.nr, h, 0, 0);
@@ -233,8 +268,13 @@ public final class FdTable {
         owners.put(guestFd, o);
     }
 
-    /** Re-reads the fd's kind and O_NONBLOCK flag (after open, fcntl or ioctl changed them). */
+    /** Re-reads the fd's kind and O_NONBLOCK flag (after fcntl or ioctl changed them). */
     void refresh(int guestFd) {
+        inspect(guestFd, false);
+    }
+
+    /** Reads the fd's kind and O_NONBLOCK flag, and when it is {@code installed} where its data comes from. */
+    private void inspect(int guestFd, boolean installed) {
         int h = hostFds[guestFd];
         try (Arena arena = Arena.ofConfined()) {
             var stat = arena.allocate(144, 8);
@@ -245,6 +285,33 @@ public final class FdTable {
             boolean neverBlocks = type == S_IFREG || type == S_IFDIR || type == S_IFBLK;
             long fl = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0);
             mayBlock[guestFd] = !neverBlocks && fl >= 0 && (fl & O_NONBLOCK) == 0;
+            if (installed) origin[guestFd] = r < 0 ? HostInputs.RUN : origin(h, type, stat.get(ValueLayout.JAVA_LONG, 40), seeded, arena);
         }
+    }
+
+    /**
+     * Where a new host fd's data comes from: pipes, FIFOs, sockets and terminals are fed from outside the run (a
+     * pipe the guest made itself is marked RUN by {@link #installPair}), as is an inotify fd; regular files and
+     * directories of /proc, /sys and the cgroup file systems are the machine's state; other files are inputs. The
+     * random devices are the seed's in a {@link #seedRandomDevices seeded} table.
+     */
+    private static byte origin(int hostFd, int type, long rdev, boolean seeded, Arena arena) {
+        return switch (type) {
+            case S_IFREG, S_IFDIR -> {
+                var fs = arena.allocate(120, 8);
+                if (Host.syscall(Sys.FSTATFS.nr, hostFd, fs.address(), 0) < 0) yield HostInputs.RUN;
+                long magic = fs.get(ValueLayout.JAVA_LONG, 0);
+                yield magic == PROC_MAGIC || magic == SYSFS_MAGIC || magic == CGROUP_MAGIC || magic == CGROUP2_MAGIC
+                        ? HostInputs.MACHINE : HostInputs.RUN;
+            }
+            case S_IFCHR -> {
+                if (((rdev >>> 8) & 0xfff) != MEM_MAJOR) yield HostInputs.OUTSIDE;
+                long minor = rdev & 0xff;
+                yield seeded && (minor == RANDOM_MINOR || minor == URANDOM_MINOR) ? HostInputs.SEEDED : HostInputs.RUN;
+            }
+            case S_IFBLK -> HostInputs.RUN;
+            case 0 -> "anon_inode:inotify".equals(hostFdPath(hostFd)) ? HostInputs.OUTSIDE : HostInputs.RUN;
+            default -> HostInputs.OUTSIDE; // FIFO, socket
+        };
     }
 }

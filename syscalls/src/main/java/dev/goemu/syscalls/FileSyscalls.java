@@ -33,11 +33,11 @@ final class FileSyscalls {
     }
 
     void register(SyscallTable t) {
-        t.add(Sys.READ, "fBd", mem(false, false, k.blocking.io(Blocking.POLLIN, k.passthrough.handler())));
+        t.add(Sys.READ, "fBd", seeded(false, mem(false, false, k.blocking.io(Blocking.POLLIN, k.passthrough.handler()))));
         t.add(Sys.WRITE, "fbd", mem(true, false, k.blocking.io(Blocking.POLLOUT, k.passthrough.handler())));
-        t.add(Sys.PREAD64, "fBdd", mem(false, true, k.passthrough.handler()));
+        t.add(Sys.PREAD64, "fBdd", seeded(false, mem(false, true, k.passthrough.handler())));
         t.add(Sys.PWRITE64, "fbdd", mem(true, true, k.passthrough.handler()));
-        t.add(Sys.READV, "fxd", k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true)));
+        t.add(Sys.READV, "fxd", seeded(true, k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true))));
         t.add(Sys.WRITEV, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.WRITEV, a, false)));
         t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
         t.add(Sys.OPENAT, "fsxo", (task, a) -> open(task, Sys.OPENAT, a, a[0], a[1], a[2], a[3]));
@@ -91,7 +91,7 @@ final class FileSyscalls {
             k.process.umask = (int) a[0] & 0777;
             return old;
         });
-        t.add(Sys.DUP, "f", (task, a) -> k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a)));
+        t.add(Sys.DUP, "f", (task, a) -> k.fds.duplicated(a[0], k.fds.install(k.passthrough.call(Sys.DUP, "f", 0, a))));
         t.add(Sys.DUP2, "ff", (task, a) -> dup3(a[0], a[1], 0));
         t.add(Sys.DUP3, "ffx", (task, a) -> a[0] == a[1] ? -Errno.EINVAL : dup3(a[0], a[1], a[2]));
         t.partial(Sys.FCNTL, "fdx", "O_ASYNC, F_SETLEASE and F_NOTIFY EINVAL (they would signal goemu); the owner (F_SETOWN*) and F_SETSIG are kept per fd, not per open file, and signal nothing", this::fcntl);
@@ -261,6 +261,39 @@ final class FileSyscalls {
         return (task, a) -> k.fds.procKind((int) a[0]) != ProcSelf.MEM ? other.call(task, a) : memIo(a, write, positional);
     }
 
+    /**
+     * A read row (fd, buffer or iovec array, length or count): on /dev/random or /dev/urandom in a deterministic run
+     * ({@link HostInputs#SEEDED}), the bytes the host's device read are replaced by the seed's stream (getrandom's),
+     * so what the call returns, its errors and the fd itself (fstat, poll) stay the host device's.
+     */
+    private SyscallTable.Handler seeded(boolean vectored, SyscallTable.Handler read) {
+        return (task, a) -> {
+            long r = read.call(task, a);
+            if (r <= 0 || k.fds.origin((int) a[0]) != HostInputs.SEEDED) return r;
+            // The stream is drawn in pages whatever the buffers, so a readv gives the bytes one read of r would.
+            int next = 0; // readv filled its iovecs in order; read's one buffer is [a[1], a[1] + r)
+            long base = a[1], room = vectored ? 0 : r;
+            for (long done = 0; done < r; ) {
+                byte[] b = k.randomBytes((int) Math.min(r - done, AddressSpace.PAGE));
+                for (int at = 0; at < b.length; ) {
+                    if (room == 0) {
+                        if (next == a[2]) return r;
+                        base = k.memory.readLong(a[1] + (long) Iovecs.IOVEC_SIZE * next);
+                        room = k.memory.readLong(a[1] + (long) Iovecs.IOVEC_SIZE * next++ + 8);
+                        continue;
+                    }
+                    int n = (int) Math.min(room, b.length - at);
+                    k.memory.write(base, java.util.Arrays.copyOfRange(b, at, at + n));
+                    base += n;
+                    room -= n;
+                    at += n;
+                }
+                done += b.length;
+            }
+            return r;
+        };
+    }
+
     private long memIo(long[] a, boolean write, boolean positional) {
         int h = k.fds.host((int) a[0]);
         long mode = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0) & O_ACCMODE;
@@ -289,7 +322,7 @@ final class FileSyscalls {
         if (copy < 0) return copy;
         if ((flags & O_CLOEXEC) != 0) Host.syscall(Sys.FCNTL.nr, copy, F_SETFD, 1);
         k.fds.installAt((int) newFd, (int) copy);
-        return newFd;
+        return k.fds.duplicated(oldFd, newFd);
     }
 
     /**
@@ -306,7 +339,7 @@ final class FileSyscalls {
             case F_DUPFD, F_DUPFD_CLOEXEC -> {
                 long from = arg & 0xffffffffL;
                 if (from >= k.fds.limit()) yield -Errno.EINVAL;
-                yield k.fds.install(Host.syscall(Sys.FCNTL.nr, h, cmd, 0), (int) from);
+                yield k.fds.duplicated(fd, k.fds.install(Host.syscall(Sys.FCNTL.nr, h, cmd, 0), (int) from));
             }
             case F_GETFD, F_GETFL, F_GETLEASE, F_GETPIPE_SZ, F_GET_SEALS -> Host.syscall(Sys.FCNTL.nr, h, cmd, 0);
             case F_SETFD, F_SETPIPE_SZ, F_ADD_SEALS -> Host.syscall(Sys.FCNTL.nr, h, cmd, (int) arg);

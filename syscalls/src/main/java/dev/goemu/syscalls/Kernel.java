@@ -127,7 +127,8 @@ public final class Kernel {
         this.clock = machine.clock();
         Determinism det = config.deterministic();
         this.randomBytes = det == null ? null : det.random(pid, 1);
-        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory, pid);
+        if (det != null) fds.seedRandomDevices();
+        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory, pid, det == null ? null : fds);
         this.scheduler = new Scheduler(new Scheduler.Retrier() {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }

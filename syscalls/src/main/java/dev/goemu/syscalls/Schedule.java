@@ -56,19 +56,25 @@ abstract class Schedule {
     }
 
     /**
-     * PCT with a starvation guard: a thread still runnable after {@link #PATIENCE} decisions in a row while others
-     * wait drops to the lowest priority above the change points, since a Go program's spinning waits (sysmon, a
-     * spinning M, a spin lock) would otherwise never let a lower-priority thread run.
+     * PCT with a starvation guard: once a runnable thread has waited {@link #PATIENCE} decisions without running,
+     * every thread chosen over it drops below all others (the change points' lowered ones included, each drop lower
+     * than the last) until a starving thread runs, since a Go program's spinning waits (sysmon, idle Ms, the GC
+     * waiting for its workers) would otherwise starve the threads they wait for. The guard used to watch only the
+     * running thread, dropping it to the lowest priority above the change points after as many decisions in a row:
+     * a spinner waiting for a thread a change point had lowered then tied with the other spinners there, and two
+     * threads handing off to each other never ran 64 decisions in a row (gcchurn ran for minutes).
      */
     static final class Pct extends Schedule {
         static final int PATIENCE = 64;
         private final Map<Task, Long> priority = new HashMap<>();
+        /** The decision since which each runnable thread has waited without running. */
+        private final Map<Task, Long> waitingSince = new HashMap<>();
         /** Decision numbers at which the running thread's priority drops to depth-1, ..., 1, in order. */
         private final long[] changePoints;
         private final int depth;
         private long steps;
-        private Task last;
-        private int streak;
+        /** The starvation guard's next priority: below every other, the change points' (depth-1 to 1) included. */
+        private long floor;
 
         Pct(SplittableRandom random, int depth, int maxSteps) {
             super(random);
@@ -84,11 +90,22 @@ abstract class Schedule {
                 for (int i = 0; i < changePoints.length; i++) {
                     if (changePoints[i] == steps) priority.put(prev, (long) (depth - 1 - i));
                 }
-                if (prev == last && queue.size() > 1 && queue.contains(prev) && ++streak >= PATIENCE) {
-                    priority.put(prev, (long) depth);
-                    streak = 0;
-                }
             }
+            boolean starving = false;
+            for (Task t : queue) starving |= steps - waitingSince.computeIfAbsent(t, x -> steps) >= PATIENCE;
+            Task best = highest(queue);
+            while (starving && steps - waitingSince.get(best) < PATIENCE) {
+                priority.put(best, floor--);
+                best = highest(queue);
+            }
+            waitingSince.remove(best);
+            priority.keySet().removeIf(t -> t.state == Task.State.EXITED);
+            waitingSince.keySet().removeIf(t -> t.state == Task.State.EXITED);
+            return take(queue, best);
+        }
+
+        /** The runnable thread of highest priority; a new thread gets a random one above the change points'. */
+        private Task highest(ArrayDeque<Task> queue) {
             Task best = null;
             long bestPriority = Long.MIN_VALUE;
             for (Task t : queue) {
@@ -98,10 +115,7 @@ abstract class Schedule {
                     bestPriority = p;
                 }
             }
-            if (best != last) streak = 0;
-            last = best;
-            priority.keySet().removeIf(t -> t.state == Task.State.EXITED);
-            return take(queue, best);
+            return best;
         }
     }
 }

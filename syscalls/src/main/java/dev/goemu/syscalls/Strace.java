@@ -13,11 +13,14 @@ final class Strace {
     private final PrintStream out;
     private final AddressSpace memory;
     private final int pid;
+    /** The fds whose origin decides a read's mark in a deterministic run ({@link HostInputs}); null: no marks. */
+    private final FdTable marked;
 
-    Strace(PrintStream out, AddressSpace memory, int pid) {
+    Strace(PrintStream out, AddressSpace memory, int pid, FdTable marked) {
         this.out = out;
         this.memory = memory;
         this.pid = pid;
+        this.marked = marked;
     }
 
     private String who(Task t) {
@@ -26,11 +29,17 @@ final class Strace {
 
     void call(Task t, SyscallTable.Entry e, long[] args, long result) {
         String head = who(t) + e.name() + "(" + formatArgs(e.args(), args) + ")";
-        out.println(result == Kernel.BLOCKED ? head + " <unfinished ...>" : head + " = " + formatResult(e.name(), result));
+        out.println(result == Kernel.BLOCKED ? head + " <unfinished ...>" : head + " = " + formatResult(e.name(), result) + mark(e, args));
     }
 
     void resumed(Task t, SyscallTable.Entry e, long result) {
-        out.println(who(t) + "<... " + e.name() + " resumed> = " + formatResult(e.name(), result));
+        out.println(who(t) + "<... " + e.name() + " resumed> = " + formatResult(e.name(), result) + mark(e, t.blockedArgs));
+    }
+
+    /** A deterministic run's trailing note on a call whose result the host decides, as strace appends its notes. */
+    private String mark(SyscallTable.Entry e, long[] args) {
+        String why = marked == null ? null : HostInputs.reason(e.sys(), args, marked);
+        return why == null ? "" : " <nondeterministic: " + why + ">";
     }
 
     void unimplemented(Task t, long nr, long[] args) {

@@ -29,7 +29,12 @@ final class TestKernel {
 
     /** A kernel in deterministic mode ({@code det} not null) or not, on {@code clock}. */
     TestKernel(Determinism det, Clock clock) {
-        kernel = new Kernel(new Kernel.Config("/bin/guest", 3, null, new PrintStream(diagnostics, true), null, det), memory,
+        this(det, clock, null);
+    }
+
+    /** The same, tracing its syscalls to {@code strace} unless null. */
+    TestKernel(Determinism det, Clock clock, PrintStream strace) {
+        kernel = new Kernel(new Kernel.Config("/bin/guest", 3, strace, new PrintStream(diagnostics, true), null, det), memory,
             new Machine() {
                 @Override public long fsBase() { return fsBase; }
                 @Override public void setFsBase(long value) { fsBase = value; }
