@@ -62,8 +62,10 @@ public final class Host {
                     .invokeExact(code, (long) page, (long) protRx, 0L, 0L, 0L);
             if ((int) r != 0) throw new IllegalStateException("mprotect of goemu's host syscall stub failed");
             return linker.downcallHandle(MemorySegment.ofAddress(code), CALL);
+        } catch (RuntimeException | Error e) {
+            throw e;
         } catch (Throwable t) {
-            throw t instanceof RuntimeException e ? e : new IllegalStateException(t);
+            throw new IllegalStateException("goemu's host syscall stub", t);
         }
     }
 
