@@ -123,9 +123,12 @@ find_runtime() {
 }
 
 # goemu_java JAVA_HOME UNICORN_LIB CAPSTONE_LIB: sets goemu_java_cmd to the command that runs goemu's CLI. The AOT
-# cache is made and used with these same JVM options (it is refused under others).
+# cache is made and used with these same JVM options (it is refused under others). C1 only, and it compiles a method
+# after 10x the usual calls: most of a short run's Java runs once (linking the native calls), and compiling it cost
+# more than interpreting it (docs/ARCHITECTURE.md, "Start-up").
 goemu_java() {
   goemu_java_cmd=("$1/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+    -XX:CompileThresholdScaling=10
     -Dgoemu.unicorn.lib="$2" -Dgoemu.capstone.lib="$3" -Dgoemu.hooks.lib="$GOEMU_HOME/emulator/target/native/libgoemu_hooks.so"
     -jar "$GOEMU_JAR")
 }
