@@ -1,5 +1,7 @@
 package dev.goemu.syscalls;
 
+import java.util.Map;
+
 import java.util.SplittableRandom;
 
 /**
@@ -19,6 +21,25 @@ public record Determinism(long seed, long epochNanos, Strategy strategy) {
     public static final int DEFAULT_CPUS = 4;
     /** uname(2)'s answer, field by field (the host's would make output depend on the machine). */
     static final String[] UNAME = {"Linux", "goemu", "6.1.0-goemu", "#1 SMP PREEMPT_DYNAMIC", "x86_64", "(none)"};
+    /**
+     * Files every Go program reads at start whose host contents would make a run depend on the machine: its cgroup
+     * (from Go 1.25 a CPU quota there lowers GOMAXPROCS), the mount table that finds the cgroup's files, and the
+     * huge page size. A process in the root cgroup with no cgroup file system mounted has no quota; /proc/self/...
+     * and /proc/PID/... of the process itself are meant, and /proc/mounts.
+     */
+    static final Map<String, String> FIXED_PROC_FILES = Map.of(
+            "cgroup", "0::/\n",
+            "mountinfo", "1 0 0:1 / / rw - rootfs rootfs rw\n",
+            "mounts", "rootfs / rootfs rw 0 0\n");
+    static final String THP_SIZE_PATH = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", THP_SIZE = "2097152\n";
+    /**
+     * The resource limits a deterministic root process starts with (soft, hard; -1 unlimited), by resource number:
+     * Linux's defaults for a login session (systemd's 1024:524288 open files, 8 MiB stack, 8 MiB locked memory), the
+     * process and signal counts of a machine with 16 GiB.
+     */
+    static final long[][] RLIMITS = {
+            {-1, -1}, {-1, -1}, {-1, -1}, {8 << 20, -1}, {0, -1}, {-1, -1}, {63_432, 63_432}, {1024, 524_288},
+            {8 << 20, 8 << 20}, {-1, -1}, {-1, -1}, {63_432, 63_432}, {819_200, 819_200}, {0, 0}, {0, 0}, {-1, -1}};
 
     /** How a deterministic scheduler chooses; both draw every choice from the seed. */
     public sealed interface Strategy {

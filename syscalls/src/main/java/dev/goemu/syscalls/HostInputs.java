@@ -11,7 +11,8 @@ package dev.goemu.syscalls;
  *     something outside the run feeds (how much has arrived by then is host timing; a pipe or socketpair the
  *     process made itself is not, until a child process holds it too), or from an inotify fd;</li>
  * <li>{@value #MACHINE_STATE}: the host machine's state: reads of /proc, /sys and cgroup files the host answers,
- *     uid and gid, groups, resource limits and usage, sysinfo, times, statfs;</li>
+ *     uid and gid, groups, resource usage, sysinfo, times, statfs (resource limits are fixed,
+ *     {@link Determinism#RLIMITS});</li>
  * <li>{@value #FILE_METADATA}: stat's times and inode numbers, a directory listing's order;</li>
  * <li>{@value #CHILD_TIMING}: when a child's end is seen (children run on their own host threads).</li>
  * </ul>
@@ -36,9 +37,7 @@ final class HostInputs {
             case READ, READV, PREAD64, PREADV, PREADV2, RECVFROM, RECVMSG, RECVMMSG, ACCEPT, ACCEPT4, SPLICE, TEE,
                  COPY_FILE_RANGE -> of(fds.origin((int) args[0]));
             case SENDFILE -> of(fds.origin((int) args[1]));
-            case GETUID, GETEUID, GETGID, GETEGID, GETGROUPS, GETRLIMIT, GETRUSAGE, SYSINFO, TIMES, STATFS, FSTATFS ->
-                    MACHINE_STATE;
-            case PRLIMIT64 -> args[3] != 0 ? MACHINE_STATE : null;
+            case GETUID, GETEUID, GETGID, GETEGID, GETGROUPS, GETRUSAGE, SYSINFO, TIMES, STATFS, FSTATFS -> MACHINE_STATE;
             case STAT, FSTAT, LSTAT, NEWFSTATAT, STATX, GETDENTS, GETDENTS64 -> FILE_METADATA;
             case WAIT4, WAITID -> CHILD_TIMING;
             default -> null;

@@ -120,7 +120,7 @@ public final class Kernel {
         this.process = start.process();
         this.pid = process.pid;
         this.fds = start.fds();
-        this.limits = new Limits(fds, start.limits());
+        this.limits = new Limits(fds, start.limits(), config.deterministic() != null);
         this.firstMask = start.signalMask();
         this.memory = memory;
         this.machine = machine;

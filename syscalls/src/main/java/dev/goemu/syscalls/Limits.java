@@ -9,7 +9,8 @@ import java.nio.file.Path;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The guest's resource limits (getrlimit, setrlimit, prlimit64): they start as the host's and are the kernel's
+ * The guest's resource limits (getrlimit, setrlimit, prlimit64): they start as the host's (in a deterministic run,
+ * {@link Determinism#RLIMITS}) and are the kernel's
  * state from then on, never applied to goemu's own process (an RLIMIT_AS of 512 MiB would end the JVM).
  * RLIMIT_NOFILE bounds the guest's fd table; the others are only reported back.
  */
@@ -23,12 +24,20 @@ final class Limits {
     /** Whether goemu's process may raise a hard limit, as the guest's process would natively (it is the same). */
     private final boolean mayRaise = hasCapability(CAP_SYS_RESOURCE);
 
-    /** The limits of a process whose fd table is {@code fds}: its parent's ({@code inherited}), else the host's. */
-    Limits(FdTable fds, Limits inherited) {
+    /**
+     * The limits of a process whose fd table is {@code fds}: its parent's ({@code inherited}), else a deterministic
+     * run's fixed ones ({@code deterministic}), else the host's.
+     */
+    Limits(FdTable fds, Limits inherited, boolean deterministic) {
         this.fds = fds;
         if (inherited != null) {
             System.arraycopy(inherited.cur, 0, cur, 0, RLIM_NLIMITS);
             System.arraycopy(inherited.max, 0, max, 0, RLIM_NLIMITS);
+        } else if (deterministic) {
+            for (int r = 0; r < RLIM_NLIMITS; r++) {
+                cur[r] = Determinism.RLIMITS[r][0];
+                max[r] = Determinism.RLIMITS[r][1];
+            }
         } else {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment old = arena.allocate(16, 8);

@@ -54,6 +54,7 @@ final class ProcSelf {
             "auxv", "limits");
     private static final List<String> TASK_FILES = List.of("comm", "stat", "status");
     private static final long PROC_DEV = deviceOf("/proc");
+    private static final List<String> THP_SIZE_COMPONENTS = components(Determinism.THP_SIZE_PATH);
     private static final long RLIM_INFINITY = -1;
     /** stat's obsolete signal fields show the first 31 signals only, as Linux prints them. */
     private static final long LEGACY_MASK = 0x7fffffffL;
@@ -84,10 +85,12 @@ final class ProcSelf {
 
     /** The host path for an absolute guest path: itself, unless it names this process's /proc entries. */
     String hostPath(String path) {
-        if (!path.contains("proc")) return path;
+        boolean deterministic = k.deterministic() != null;
+        if (!path.contains("proc") && !deterministic) return path;
         List<String> c = components(path);
-        if (c.size() < 2 || !c.get(0).equals("proc")) return path;
         try {
+            if (deterministic && c.equals(THP_SIZE_COMPONENTS)) return fixedFile("hpage_pmd_size", Determinism.THP_SIZE);
+            if (c.size() < 2 || !c.get(0).equals("proc")) return path;
             return translate(c.get(1), c.subList(2, c.size()), path);
         } catch (IOException | UncheckedIOException e) {
             return ABSENT;
@@ -124,6 +127,12 @@ final class ProcSelf {
     private String translate(String who, List<String> rest, String original) throws IOException {
         // Every Go program reads cgroup and mountinfo at start: the host's own, with no directory of goemu's made.
         boolean own = who.equals("self") || who.equals("thread-self") || number(who) == k.pid;
+        if (k.deterministic() != null) {
+            String fixed = own && rest.size() == 1 ? rest.getFirst() : rest.isEmpty() && who.equals("mounts") ? who : null;
+            if (fixed != null && Determinism.FIXED_PROC_FILES.containsKey(fixed)) {
+                return fixedFile(fixed, Determinism.FIXED_PROC_FILES.get(fixed));
+            }
+        }
         if (own && !rest.isEmpty() && HOST_ENTRIES.contains(rest.getFirst())) return "/proc/" + JVM_PID + join(rest);
         Path base = base();
         switch (who) {
@@ -308,6 +317,18 @@ final class ProcSelf {
             register(p, DIR, "");
         }
         return p;
+    }
+
+    /** A deterministic run's fixed file (the same for every run in the JVM), written once. */
+    private String fixedFile(String name, String content) throws IOException {
+        Path f = base().resolve("fixed").resolve(name);
+        synchronized (ProcSelf.class) {
+            if (!Files.exists(f)) {
+                Files.createDirectories(f.getParent());
+                write(f.getParent(), name, utf8(content));
+            }
+        }
+        return f.toString();
     }
 
     private Path subDir(String rel) throws IOException {

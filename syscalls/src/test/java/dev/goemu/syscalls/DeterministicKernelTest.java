@@ -67,7 +67,7 @@ class DeterministicKernelTest {
     }
 
     /**
-     * --strace marks what the host decides: a read of a pipe the host feeds, stat, uid, a /proc file, a child's end;
+     * --strace marks what the host decides: a read of a pipe the host feeds, stat, uid, a /proc file of the host, a child's end;
      * not a read of the guest's own pipe or of a file, nor compute-only calls; and nothing in a plain run.
      */
     @Test
@@ -88,7 +88,7 @@ class DeterministicKernelTest {
                     "openat(AT_FDCWD, \"" + file + "\", 0, 00) = 8",
                     "read(8, 0x10000100, 5) = 5",
                     "fstat(8, 0x10000200) = 0 <nondeterministic: file metadata>",
-                    "openat(AT_FDCWD, \"/proc/self/cgroup\", 0, 00) = 9",
+                    "openat(AT_FDCWD, \"/proc/cpuinfo\", 0, 00) = 9",
                     "read(9, 0x10000100, 1) = 1 <nondeterministic: host machine>",
                     "getuid() = " + Host.syscall(Sys.GETUID.nr, 0, 0, 0) + " <nondeterministic: host machine>",
                     "wait4(-1, 0, 1, 0) = -1 ECHILD <nondeterministic: child timing>"), det.lines().toList());
@@ -125,12 +125,33 @@ class DeterministicKernelTest {
         tk.call(main, Sys.OPENAT.nr, -100, SCRATCH + 0x300, 0, 0);
         tk.call(main, Sys.READ.nr, 8, SCRATCH + 0x100, 5);
         tk.call(main, Sys.FSTAT.nr, 8, SCRATCH + 0x200);
-        tk.memory.write(SCRATCH + 0x300, "/proc/self/cgroup\0".getBytes());
+        tk.memory.write(SCRATCH + 0x300, "/proc/cpuinfo\0".getBytes());
         tk.call(main, Sys.OPENAT.nr, -100, SCRATCH + 0x300, 0, 0);
         tk.call(main, Sys.READ.nr, 9, SCRATCH + 0x100, 1);
         tk.call(main, Sys.GETUID.nr);
         tk.call(main, Sys.WAIT4.nr, -1, 0, 1, 0); // WNOHANG
         return out.toString().replaceAll("(?m)^\\[\\d+/\\d+\\] ", "");
+    }
+
+    /** What Go reads of the machine at start is fixed: resource limits, its cgroup and mounts, the huge page size. */
+    @Test
+    void theMachineIsFixed() {
+        TestKernel tk = kernel(0, new Determinism.Strategy.Random(), new ManualClock());
+        Task main = tk.kernel.createMainTask();
+        assertEquals(0, tk.call(main, Sys.PRLIMIT64.nr, 0, 7, 0, SCRATCH)); // RLIMIT_NOFILE
+        assertEquals(1024, tk.memory.readLong(SCRATCH));
+        assertEquals(524_288, tk.memory.readLong(SCRATCH + 8));
+        assertEquals("0::/\n", fileOf(tk, main, "/proc/self/cgroup"));
+        assertEquals("rootfs / rootfs rw 0 0\n", fileOf(tk, main, "/proc/mounts"));
+        assertEquals("2097152\n", fileOf(tk, main, "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"));
+    }
+
+    private static String fileOf(TestKernel tk, Task task, String path) {
+        tk.memory.write(SCRATCH + 0x300, (path + "\0").getBytes());
+        int fd = (int) tk.call(task, Sys.OPENAT.nr, -100, SCRATCH + 0x300, 0, 0);
+        long n = tk.call(task, Sys.READ.nr, fd, SCRATCH + 0x400, 256);
+        tk.call(task, Sys.CLOSE.nr, fd);
+        return new String(tk.memory.read(SCRATCH + 0x400, (int) n));
     }
 
     /**
