@@ -32,11 +32,14 @@ public final class FdTable {
      * guest memory, and synthesized directories, refreshed when listed from the start; {@link ProcSelf#NONE} else.
      */
     private byte[] procKind = new byte[64];
-    /** Where what a read of the fd returns comes from ({@link HostInputs#RUN}, OUTSIDE, MACHINE), fixed when installed. */
+    /**
+     * Where what a read of the fd returns comes from ({@link HostInputs#RUN}, OUTSIDE, MACHINE, SEEDED), fixed when
+     * installed; kept in a deterministic run's table only (RUN elsewhere).
+     */
     private byte[] origin = new byte[64];
     /** F_SETOWN, F_SETOWN_EX and F_SETSIG of the fds that have them: the guest's state, never the host fd's. */
     private final Map<Integer, Owner> owners = new HashMap<>();
-    /** Whether reads of /dev/random and /dev/urandom take the seed's bytes (a deterministic run's table). */
+    /** A deterministic run's table: fds have an origin, and reads of /dev/random and /dev/urandom the seed's bytes. */
     private boolean seeded;
     /** An fd was used or closed since the scheduler last asked: host fd readiness may have changed. */
     private boolean used;
@@ -285,7 +288,8 @@ public final class FdTable {
             boolean neverBlocks = type == S_IFREG || type == S_IFDIR || type == S_IFBLK;
             long fl = Host.syscall(Sys.FCNTL.nr, h, F_GETFL, 0);
             mayBlock[guestFd] = !neverBlocks && fl >= 0 && (fl & O_NONBLOCK) == 0;
-            if (installed) origin[guestFd] = r < 0 ? HostInputs.RUN : origin(h, type, stat.get(ValueLayout.JAVA_LONG, 40), seeded, arena);
+            // Only a deterministic run's strace and random devices ask: a plain run spends no fstatfs on it.
+            if (installed && seeded) origin[guestFd] = r < 0 ? HostInputs.RUN : origin(h, type, stat.get(ValueLayout.JAVA_LONG, 40), arena);
         }
     }
 
@@ -295,7 +299,7 @@ public final class FdTable {
      * directories of /proc, /sys and the cgroup file systems are the machine's state; other files are inputs. The
      * random devices are the seed's in a {@link #seedRandomDevices seeded} table.
      */
-    private static byte origin(int hostFd, int type, long rdev, boolean seeded, Arena arena) {
+    private static byte origin(int hostFd, int type, long rdev, Arena arena) {
         return switch (type) {
             case S_IFREG, S_IFDIR -> {
                 var fs = arena.allocate(120, 8);
@@ -307,7 +311,7 @@ public final class FdTable {
             case S_IFCHR -> {
                 if (((rdev >>> 8) & 0xfff) != MEM_MAJOR) yield HostInputs.OUTSIDE;
                 long minor = rdev & 0xff;
-                yield seeded && (minor == RANDOM_MINOR || minor == URANDOM_MINOR) ? HostInputs.SEEDED : HostInputs.RUN;
+                yield minor == RANDOM_MINOR || minor == URANDOM_MINOR ? HostInputs.SEEDED : HostInputs.RUN;
             }
             case S_IFBLK -> HostInputs.RUN;
             case 0 -> "anon_inode:inotify".equals(hostFdPath(hostFd)) ? HostInputs.OUTSIDE : HostInputs.RUN;
