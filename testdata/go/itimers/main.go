@@ -171,6 +171,22 @@ func main() {
 	timerDelete(id)
 	fmt.Println("timer_settime bad id:", errno(timerSettime(1<<30, itimerspec{valueSec: 1})))
 
+	// timerfd on CLOCK_MONOTONIC: a blocking read returns the expirations (deterministic runs answer ENOSYS).
+	tfd, _, e := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, syscall.O_CLOEXEC, 0)
+	if e != 0 {
+		fmt.Println("timerfd_create:", errno(e))
+	} else {
+		spec := itimerspec{valueNsec: 10e6}
+		_, _, e = syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, tfd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+		fmt.Println("timerfd_settime:", errno(e))
+		var n [8]byte
+		r, err := syscall.Read(int(tfd), n[:])
+		fmt.Println("timerfd read:", r, err, n[0] >= 1)
+		_, _, e = syscall.Syscall(syscall.SYS_TIMERFD_GETTIME, tfd, uintptr(unsafe.Pointer(&spec)), 0)
+		fmt.Println("timerfd_gettime disarmed:", errno(e), spec == itimerspec{})
+		syscall.Close(int(tfd))
+	}
+
 	// A per-thread CPU-time timer that signals its own thread: fires after 20 ms of this thread's work.
 	runtime.LockOSThread()
 	id, e = timerCreate(clockThreadCPU, &sigevent{signo: int32(syscall.SIGUSR2), notify: sigevThreadID, tid: int32(syscall.Gettid())})
