@@ -12,6 +12,7 @@ import dev.goemu.syscalls.Spawner;
 import dev.goemu.syscalls.Kernel;
 import dev.goemu.syscalls.Machine;
 import dev.goemu.syscalls.Registers;
+import dev.goemu.syscalls.Scheduler;
 import dev.goemu.syscalls.Task;
 import dev.goemu.unicorn.Context;
 import dev.goemu.unicorn.FastSyscalls;
@@ -119,6 +120,8 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         }
     }
     private final List<Periodic> periodics = new ArrayList<>();
+    /** The scheduler timer of the earliest periodic (armAlarm). */
+    private final Scheduler.Timer periodicsAlarm = new Scheduler.Timer(this::runDuePeriodics);
 
     private static final class Periodic {
         final long period;
@@ -534,11 +537,11 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
     /** The scheduler runs the earliest periodic action when due, between slices or while every thread sleeps. */
     private void armAlarm() {
         if (periodics.isEmpty()) {
-            kernel.scheduler().cancelAlarm();
+            kernel.scheduler().disarm(periodicsAlarm);
             return;
         }
         long earliest = periodics.stream().mapToLong(p -> p.due).min().getAsLong();
-        kernel.scheduler().setAlarm(earliest, this::runDuePeriodics);
+        kernel.scheduler().arm(periodicsAlarm, earliest);
     }
 
     @Override
@@ -594,7 +597,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         for (Periodic p : List.copyOf(periodics)) {
             if (now < p.due) continue;
             p.action.run();
-            p.due = Math.max(p.due + p.period, now);
+            p.due = Math.max(p.due + p.period, now + 1); // after now: a due timer runs once per decision
         }
         armAlarm();
     }

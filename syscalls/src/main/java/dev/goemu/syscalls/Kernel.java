@@ -49,6 +49,7 @@ public final class Kernel {
     final Limits limits;
     final Scheduler scheduler;
     final SignalSyscalls signals;
+    final TimerSyscalls timers = new TimerSyscalls(this);
     final ChildSyscalls children;
     /** Host passthrough and blocking-fd waits, shared by the syscall families. */
     final Passthrough passthrough = new Passthrough(this);
@@ -137,9 +138,11 @@ public final class Kernel {
         this.signals = new SignalSyscalls(this);
         this.children = new ChildSyscalls(this);
         if (start.signals() != null) signals.inherit(start.signals(), start.exec());
+        if (start.exec()) timers.inheritItimers(start.signals().k.timers); // fork inherits no timer
         new MemorySyscalls(this).register(table);
         new ThreadSyscalls(this).register(table);
         new TimeSyscalls(this).register(table);
+        timers.register(table);
         signals.register(table);
         new FileSyscalls(this).register(table);
         new PollSyscalls(this).register(table);
@@ -502,6 +505,11 @@ public final class Kernel {
             }
             return -Errno.EINVAL;
         }
+    }
+
+    /** A warning on goemu's diagnostics stream, printed once per kernel. */
+    void warnOnce(String message) {
+        if (reportedUnsupported.add(message)) config.diagnostics().println(message);
     }
 
     /**

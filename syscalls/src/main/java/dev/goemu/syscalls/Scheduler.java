@@ -16,8 +16,8 @@ import java.util.Map;
  * they do on Linux. One host thread drives the CPU; this class is only called from it, except {@link #interrupt}.
  *
  * <p>A decision is on the path of every thread switch, so it costs O(1) when nothing is due and allocates
- * nothing: the run queue, futex buckets and fd waiters are linked or indexed through the tasks, deadlines are a
- * heap. Host fds are polled when the scheduler goes idle, at a decision after the guest used an fd, and otherwise
+ * nothing: the run queue, futex buckets and fd waiters are linked or indexed through the tasks; deadlines are one
+ * heap of {@link Timer}s: blocked threads' timeouts, the guest's timers, the CPU layer's alarm for the views. Host fds are polled when the scheduler goes idle, at a decision after the guest used an fd, and otherwise
  * at most every {@link #FD_POLL_INTERVAL} ns, so readiness from outside (a network peer) is seen within about
  * 1 ms while other threads run.
  */
@@ -43,9 +43,9 @@ public final class Scheduler {
     private final ArrayDeque<Task> runQueue = new ArrayDeque<>();
     /** Each bucket lists its waiters in the order they blocked (Task.futexNext/futexPrev), so wakes are FIFO. */
     private final Task[] futexHead = new Task[FUTEX_BUCKETS], futexTail = new Task[FUTEX_BUCKETS];
-    /** Blocked tasks with a deadline: a binary min-heap on Wait.deadline, each task knowing its index. */
-    private Task[] deadlines = new Task[16];
-    private int deadlineCount;
+    /** Armed timers: a binary min-heap on Timer.deadline, each timer knowing its index. */
+    private Timer[] timers = new Timer[16];
+    private int timerCount;
     /** Blocked tasks waiting for a host fd, each knowing its index; polled in one ppoll with the wake fd. */
     private final ArrayList<Task> fdWaiters = new ArrayList<>();
     private final ArrayList<Task> fdReady = new ArrayList<>();
@@ -59,9 +59,34 @@ public final class Scheduler {
     private final Schedule schedule;
     private final Retrier retrier;
     private final int wakeFd;
-    /** The CPU layer's own timer (periodic views of the guest), run from next() when due, even while idle. */
-    private long alarmDeadline = Wait.NO_DEADLINE;
-    private Runnable alarmAction;
+    /** Told the time each thread ran, at each decision, while the guest has a CPU-time timer armed; else null. */
+    private CpuCharge cpuCharge;
+    /** When the thread now running was chosen (kept only while cpuCharge is set). */
+    private long dispatchedAt;
+
+    /**
+     * An action run from {@link #next} once the clock reaches its deadline, even while every thread waits. Made
+     * once by its owner and re-armed as often as needed, so arming allocates nothing.
+     */
+    public static final class Timer {
+        private final Runnable action;
+        private long deadline = Wait.NO_DEADLINE;
+        private int index = -1;
+
+        public Timer(Runnable action) {
+            this.action = action;
+        }
+
+        public boolean armed() { return index >= 0; }
+
+        /** The deadline on the scheduler's clock, if armed. */
+        public long deadline() { return deadline; }
+    }
+
+    /** Receives the time a thread ran (on the scheduler's clock) when the scheduler takes it off the CPU. */
+    interface CpuCharge {
+        void ran(Task task, long nanos);
+    }
 
     Scheduler(Retrier retrier, FdTable fds, Clock clock, Schedule schedule) {
         this.retrier = retrier;
@@ -82,6 +107,7 @@ public final class Scheduler {
     }
 
     void add(Task t) {
+        t.timeout = new Timer(() -> wake(t, t.wait.onTimeout != null ? t.wait.onTimeout.getAsLong() : t.wait.timeoutResult));
         tasks.put(t.tid, t);
         enqueue(t);
     }
@@ -93,7 +119,7 @@ public final class Scheduler {
         t.wait = w;
         t.blockedNr = nr;
         if (w.isFutex()) futexAppend(t);
-        if (w.deadline != Wait.NO_DEADLINE) deadlineAdd(t);
+        arm(t.timeout, w.deadline);
         if (w.hostFd >= 0) {
             t.fdIndex = fdWaiters.size();
             fdWaiters.add(t);
@@ -109,7 +135,7 @@ public final class Scheduler {
     /** Takes a blocked task out of every wait structure; it is runnable but not yet queued. */
     private void unblock(Task t) {
         if (t.wait.isFutex()) futexUnlink(t);
-        if (t.deadlineIndex >= 0) deadlineRemove(t);
+        disarm(t.timeout);
         if (t.fdIndex >= 0) fdRemove(t);
         if (t.wait.ownedFd >= 0) {
             Host.syscall(Sys.CLOSE.nr, t.wait.ownedFd, 0, 0);
@@ -153,7 +179,8 @@ public final class Scheduler {
      * nothing is runnable; returns null when no task is left.
      */
     public Task next(Task prev) {
-        if (schedule != null) return nextDeterministic(prev);
+        if (cpuCharge != null && prev != null) cpuCharge.ran(prev, clock.monotonic() - dispatchedAt);
+        if (schedule != null) return dispatch(nextDeterministic(prev));
         if (prev != null && prev.state == Task.State.RUNNABLE && !prev.queued) {
             if (prev.yielded) runQueue.addLast(prev); else runQueue.addFirst(prev);
             prev.queued = true;
@@ -161,7 +188,6 @@ public final class Scheduler {
         }
         retrier.beforeDecision();
         collectEvents(false);
-        runAlarmIfDue();
         if (prev != null && runQueue.peekFirst() == prev && runQueue.size() > 1) {
             runQueue.addLast(runQueue.pollFirst()); // its slice ended and others are waiting
         }
@@ -169,10 +195,14 @@ public final class Scheduler {
             if (tasks.isEmpty()) return null;
             collectEvents(true);
             retrier.beforeDecision();
-            runAlarmIfDue();
         }
         Task t = runQueue.pollFirst();
         t.queued = false;
+        return dispatch(t);
+    }
+
+    private Task dispatch(Task t) {
+        if (cpuCharge != null) dispatchedAt = clock.monotonic();
         return t;
     }
 
@@ -187,12 +217,10 @@ public final class Scheduler {
         }
         retrier.beforeDecision();
         collectEvents(false);
-        runAlarmIfDue();
         while (runQueue.isEmpty()) {
             if (tasks.isEmpty()) return null;
             collectEvents(true);
             retrier.beforeDecision();
-            runAlarmIfDue();
         }
         Task t = schedule.choose(runQueue, prev);
         t.queued = false;
@@ -209,22 +237,24 @@ public final class Scheduler {
         return clock;
     }
 
-    /** Runs {@code action} from {@link #next} once the clock reaches {@code deadline}; replaces any earlier alarm. */
-    public void setAlarm(long deadline, Runnable action) {
-        alarmDeadline = deadline;
-        alarmAction = action;
+    /** Runs {@code t}'s action once the clock reaches {@code deadline} (NO_DEADLINE: never); replaces its earlier deadline. */
+    public void arm(Timer t, long deadline) {
+        if (t.index >= 0) heapRemove(t);
+        t.deadline = deadline;
+        if (deadline != Wait.NO_DEADLINE) heapAdd(t);
     }
 
-    public void cancelAlarm() {
-        alarmDeadline = Wait.NO_DEADLINE;
-        alarmAction = null;
+    public void disarm(Timer t) {
+        if (t.index >= 0) heapRemove(t);
     }
 
-    private void runAlarmIfDue() {
-        if (alarmAction == null || clock.monotonic() < alarmDeadline) return;
-        Runnable action = alarmAction;
-        cancelAlarm();
-        action.run();
+    /**
+     * From now on, tell {@code charge} at each decision how long the thread taken off the CPU ran (null: stop). Only
+     * while the guest has a CPU-time timer: otherwise a decision pays nothing for it but one null check.
+     */
+    void chargeCpu(CpuCharge charge) {
+        if (charge != null && cpuCharge == null) dispatchedAt = clock.monotonic(); // the caller runs since about now
+        cpuCharge = charge;
     }
 
     /** Wakes the scheduler from an idle wait; safe from any thread (host signal forwarding, tests). */
@@ -251,13 +281,14 @@ public final class Scheduler {
             pollHost(0);
         }
         long now = clock.monotonic();
-        while (deadlineCount > 0 && deadlines[0].wait.deadline <= now) {
-            Task t = deadlines[0];
-            wake(t, t.wait.onTimeout != null ? t.wait.onTimeout.getAsLong() : t.wait.timeoutResult);
+        while (timerCount > 0 && timers[0].deadline <= now) { // an action re-arming its timer must do so after now
+            Timer t = timers[0];
+            heapRemove(t);
+            t.action.run();
         }
     }
 
-    /** Nanoseconds until the earliest deadline or alarm, or -1 for none. */
+    /** Nanoseconds until the earliest deadline, or -1 for none. */
     private long idleTimeout() {
         long earliest = earliestDeadline();
         if (earliest == Wait.NO_DEADLINE) return -1;
@@ -265,8 +296,7 @@ public final class Scheduler {
     }
 
     private long earliestDeadline() {
-        long earliest = alarmAction != null ? alarmDeadline : Wait.NO_DEADLINE;
-        return deadlineCount > 0 ? Math.min(earliest, deadlines[0].wait.deadline) : earliest;
+        return timerCount > 0 ? timers[0].deadline : Wait.NO_DEADLINE;
     }
 
     /**
@@ -320,10 +350,9 @@ public final class Scheduler {
         unblock(t);
         long r = retrier.retry(t, t.blockedNr, t.blockedArgs);
         if (r == Kernel.BLOCKED) { // blocked again: keep the original timeout
-            if (t.deadlineIndex >= 0) deadlineRemove(t);
             t.wait.deadline = deadline;
             t.wait.timeoutResult = timeoutResult;
-            if (deadline != Wait.NO_DEADLINE) deadlineAdd(t);
+            arm(t.timeout, deadline);
             return;
         }
         finish(t, r);
@@ -382,50 +411,50 @@ public final class Scheduler {
         t.fdIndex = -1;
     }
 
-    // ---- the deadline heap
+    // ---- the timer heap
 
-    private void deadlineAdd(Task t) {
-        if (deadlineCount == deadlines.length) deadlines = java.util.Arrays.copyOf(deadlines, 2 * deadlineCount);
-        deadlineCount++;
-        siftUp(t, deadlineCount - 1);
+    private void heapAdd(Timer t) {
+        if (timerCount == timers.length) timers = java.util.Arrays.copyOf(timers, 2 * timerCount);
+        timerCount++;
+        siftUp(t, timerCount - 1);
     }
 
-    private void deadlineRemove(Task t) {
-        int i = t.deadlineIndex;
-        t.deadlineIndex = -1;
-        Task last = deadlines[--deadlineCount];
-        deadlines[deadlineCount] = null;
+    private void heapRemove(Timer t) {
+        int i = t.index;
+        t.index = -1;
+        Timer last = timers[--timerCount];
+        timers[timerCount] = null;
         if (last == t) return;
-        if (i > 0 && last.wait.deadline < deadlines[(i - 1) / 2].wait.deadline) siftUp(last, i); else siftDown(last, i);
+        if (i > 0 && last.deadline < timers[(i - 1) / 2].deadline) siftUp(last, i); else siftDown(last, i);
     }
 
-    private void siftUp(Task t, int i) {
-        long d = t.wait.deadline;
+    private void siftUp(Timer t, int i) {
+        long d = t.deadline;
         while (i > 0) {
             int parent = (i - 1) / 2;
-            Task p = deadlines[parent];
-            if (p.wait.deadline <= d) break;
+            Timer p = timers[parent];
+            if (p.deadline <= d) break;
             place(p, i);
             i = parent;
         }
         place(t, i);
     }
 
-    private void siftDown(Task t, int i) {
-        long d = t.wait.deadline;
+    private void siftDown(Timer t, int i) {
+        long d = t.deadline;
         while (true) {
             int child = 2 * i + 1;
-            if (child >= deadlineCount) break;
-            if (child + 1 < deadlineCount && deadlines[child + 1].wait.deadline < deadlines[child].wait.deadline) child++;
-            if (deadlines[child].wait.deadline >= d) break;
-            place(deadlines[child], i);
+            if (child >= timerCount) break;
+            if (child + 1 < timerCount && timers[child + 1].deadline < timers[child].deadline) child++;
+            if (timers[child].deadline >= d) break;
+            place(timers[child], i);
             i = child;
         }
         place(t, i);
     }
 
-    private void place(Task t, int i) {
-        deadlines[i] = t;
-        t.deadlineIndex = i;
+    private void place(Timer t, int i) {
+        timers[i] = t;
+        t.index = i;
     }
 }

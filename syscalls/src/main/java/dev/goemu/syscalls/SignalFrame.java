@@ -14,9 +14,21 @@ final class SignalFrame {
     private static final long USER_CS = 0x33, USER_SS = 0x2b;
     private static final int REDZONE = 128;
 
-    /** Why a signal was sent: the siginfo fields goemu fills in. */
-    record Info(int signo, int code, int pid, int uid, long addr, int trapno) {
-        static final int SI_USER = 0, SI_TKILL = -6, SI_KERNEL = 0x80;
+    /**
+     * Why a signal was sent: the siginfo fields goemu fills in. pid and uid are the first two int words of
+     * {@code _sifields}, which for SI_TIMER are the timer id and overrun count; value is SI_TIMER's si_value.
+     */
+    record Info(int signo, int code, int pid, int uid, long addr, int trapno, long value) {
+        static final int SI_USER = 0, SI_TIMER = -2, SI_TKILL = -6, SI_KERNEL = 0x80;
+
+        Info(int signo, int code, int pid, int uid, long addr, int trapno) {
+            this(signo, code, pid, uid, addr, trapno, 0);
+        }
+
+        /** A POSIX timer's signal: si_timerid, si_overrun, si_value. */
+        static Info timer(int signo, int timerId, int overrun, long value) {
+            return new Info(signo, SI_TIMER, timerId, overrun, 0, 0, value);
+        }
     }
 
     private SignalFrame() {}
@@ -54,9 +66,10 @@ final class SignalFrame {
         mem.write(si, new byte[128]);
         mem.writeInt(si, info.signo());
         mem.writeInt(si + 8, info.code());
-        if (info.code() <= 0) { // sent by a process: who sent it
+        if (info.code() <= 0) { // sent by a process (who: si_pid, si_uid) or a timer (si_timerid, si_overrun, si_value)
             mem.writeInt(si + 16, info.pid());
             mem.writeInt(si + 20, info.uid());
+            if (info.code() == Info.SI_TIMER) mem.writeLong(si + 24, info.value());
         } else {                // raised by a fault: where
             mem.writeLong(si + 16, info.addr());
         }

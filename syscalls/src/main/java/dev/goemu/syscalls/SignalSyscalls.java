@@ -25,7 +25,8 @@ final class SignalSyscalls {
         static final Action DEFAULT = new Action(SIG_DFL, 0, 0, 0);
     }
 
-    private final Kernel k;
+    /** The image these dispositions belong to (execve hands its timers on through them). */
+    final Kernel k;
     private final Action[] actions = new Action[NSIG + 1];
     /** Process-directed signals that no thread could take yet. */
     private long processPending;
@@ -113,6 +114,15 @@ final class SignalSyscalls {
 
     /** Like Linux's complete_signal: the main thread if it can take it, else any thread that does not block it. */
     void sendToProcess(int sig, SignalFrame.Info info) {
+        sendToProcess(sig, info, null);
+    }
+
+    /** The same, {@code preferred} first if not null (the thread whose CPU time expired a timer, as on Linux). */
+    void sendToProcess(int sig, SignalFrame.Info info, Task preferred) {
+        if (preferred != null && preferred.state != Task.State.EXITED && (preferred.signalMask & bit(sig)) == 0) {
+            sendToTask(preferred, sig, info);
+            return;
+        }
         for (Task t : k.scheduler.tasks()) {
             if ((t.signalMask & bit(sig)) == 0) {
                 sendToTask(t, sig, info);
@@ -131,6 +141,14 @@ final class SignalSyscalls {
             t.interruptedNr = t.blockedNr;
             k.scheduler.wake(t, -Errno.EINTR);
         }
+    }
+
+    /** Whether the signal {@code info} was sent with is still pending, not yet delivered, replaced or discarded. */
+    boolean stillPending(SignalFrame.Info info) {
+        int sig = info.signo();
+        if ((processPending & bit(sig)) != 0 && processInfo[sig] == info) return true;
+        for (Task t : k.scheduler.tasks()) if ((t.pendingSignals & bit(sig)) != 0 && t.pendingInfo[sig] == info) return true;
+        return false;
     }
 
     private boolean ignored(int sig) {
@@ -171,6 +189,7 @@ final class SignalSyscalls {
                 processPending &= ~bit(sig);
                 info = processInfo[sig];
             }
+            if (info != null && info.code() == SignalFrame.Info.SI_TIMER) info = k.timers.delivered(info);
             Action act = actions[sig];
             if (act.handler == SIG_IGN) continue;
             if (act.handler == SIG_DFL) {
@@ -227,7 +246,9 @@ final class SignalSyscalls {
         t.signalMask &= ~UNBLOCKABLE;
         if ((act.flags & SA_RESETHAND) != 0) actions[sig] = Action.DEFAULT;
         k.traceEvent(t, () -> {
-            String origin = info.code() <= 0 ? String.format("si_pid=%d, si_uid=%d", info.pid(), info.uid())
+            String origin = info.code() == SignalFrame.Info.SI_TIMER
+                    ? String.format("si_timerid=%d, si_overrun=%d, si_value=0x%x", info.pid(), info.uid(), info.value())
+                    : info.code() <= 0 ? String.format("si_pid=%d, si_uid=%d", info.pid(), info.uid())
                     : String.format("si_addr=0x%x", info.addr());
             return String.format("%s {si_signo=%s, si_code=%d, %s}", SignalNames.name(sig), SignalNames.name(sig),
                     info.code(), origin);

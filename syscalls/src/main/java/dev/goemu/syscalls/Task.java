@@ -20,7 +20,11 @@ public final class Task {
      *  neighbours; its index in the deadline heap and among the fd waiters (-1: not there). */
     boolean queued;
     Task futexPrev, futexNext;
-    int deadlineIndex = -1, fdIndex = -1;
+    int fdIndex = -1;
+    /** Ends a wait with a deadline (armed while blocked); made by the scheduler that runs the task. */
+    Scheduler.Timer timeout;
+    /** CPU time charged to this thread while the process has a CPU-time timer armed (TimerSyscalls). */
+    long cpuNanos;
     /** The CPU layer's saved registers while the thread is off the CPU; opaque to the kernel. */
     private Object cpuContext;
 

@@ -127,6 +127,8 @@ class ConformanceTest {
             c("channels"),
             c("mutex"),
             c("timers"),
+            // setitimer, alarm, timer_create (monotonic, thread CPU time), timerfd, and a CPU profile with samples.
+            c("itimers"),
             c("gcchurn"),
             c("stdlib"),
             c("files"),
