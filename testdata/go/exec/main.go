@@ -29,6 +29,8 @@ func main() {
 	shell()
 	pipeline()
 	reexec(self)
+	grandchild(self)
+	deadline(self)
 	signals(self)
 	groups(self)
 	extraFiles()
@@ -73,6 +75,20 @@ func child(mode string, args []string) {
 	case "stdin":
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(5)
+	case "emulated": // the exec-emulated case: only emulated children (this binary), never the host's programs
+		self, err := os.Executable()
+		check(err)
+		reexec(self)
+		deadline(self)
+		concurrent(self)
+	case "work":
+		start := time.Now()
+		x := 0
+		for i := 0; i < 20000000; i++ {
+			x += i % 7
+		}
+		time.Sleep(100 * time.Millisecond)
+		fmt.Println("child: worked", x, time.Since(start) >= 100*time.Millisecond)
 	case "square":
 		var n int
 		fmt.Sscan(args[0], &n)
@@ -120,8 +136,19 @@ func reexec(self string) {
 	cmd.Env = append(os.Environ(), "EXEC_TEST=changed")
 	out, err := cmd.Output()
 	fmt.Printf("reexec: %q %v exit %d\n", out, err, cmd.ProcessState.ExitCode())
-	out, err = exec.Command(self, "grand").Output()
+}
+
+func grandchild(self string) {
+	out, err := exec.Command(self, "grand").Output()
 	fmt.Printf("grand: %q %v\n", out, err)
+}
+
+// deadline: a child whose work (CPU, then a sleep) ends well within its context's deadline is not killed.
+func deadline(self string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, self, "work").Output()
+	fmt.Printf("deadline: %q %v\n", out, err)
 }
 
 func signals(self string) {

@@ -4,6 +4,7 @@ import dev.goemu.hooks.Debuggee;
 import dev.goemu.loader.BadBinaryException;
 import dev.goemu.loader.ElfFile;
 import dev.goemu.syscalls.AddressSpace;
+import dev.goemu.syscalls.Baton;
 import dev.goemu.syscalls.Clock;
 import dev.goemu.syscalls.Determinism;
 import dev.goemu.syscalls.FdTable;
@@ -238,6 +239,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
      */
     public int runProcess(PrintStream crashes) {
         Emulator image = this;
+        GuestProcess p = kernel.process();
         try {
             while (true) {
                 try {
@@ -248,27 +250,40 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
                     image.kernel.killedByFault(e.signal());
                 }
                 if (!(image.kernel.successor() instanceof Emulator next)) break;
+                if (deterministic) next.clock.advanceTo(image.clock.monotonic()); // an exec does not turn time back
                 if (image != this) image.close();
                 image = next;
             }
-            GuestProcess p = image.kernel.process();
-            int status = p.hostPid() > 0 ? p.awaitEnd() : image.kernel.waitStatus();
-            if (p.hostPid() == 0) {
+            int status;
+            if (p.hostPid() > 0) {
+                p.table().leavesThread(p, image.clock); // its end is the host's to tell
+                status = p.awaitEnd();
+            } else {
+                status = image.kernel.waitStatus();
                 image.kernel.traceEnd(status);
                 image.kernel.fds().closeAll();
                 p.table().ended(p, status);
             }
             return GuestProcess.shellStatus(status);
         } finally {
+            p.table().leavesThread(p, image.clock);
             if (image != this) image.close();
         }
     }
 
-    /** Runs a new process's first emulated image on a thread of its own, to its end. */
-    static void startThread(Emulator image) {
-        Thread.ofPlatform().name("goemu-process-" + image.kernel.process().pid()).start(() -> {
-            try (image) {
-                image.runProcess(System.err);
+    /**
+     * Runs a new process's first emulated image (a fork child, what a vfork child exec'd) on a thread of its own, to
+     * its end. It starts at this process's time and, in a deterministic run, takes its turns from now on.
+     */
+    private void startProcess(Emulator child) {
+        GuestProcess p = child.kernel.process();
+        if (deterministic) child.clock.advanceTo(clock.monotonic());
+        p.table().startsThread(p);
+        Thread.ofPlatform().name("goemu-process-" + p.pid()).start(() -> {
+            try (child) {
+                child.runProcess(System.err);
+            } catch (Baton.RunOver e) {
+                // the run ended with its first process: this one ends with it, as every process does with the JVM
             }
         });
     }
@@ -344,7 +359,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
             parentRegisters.close();
         }
         cpu.setReg(X86.RAX, parentKernel.vforkDone(child));
-        if (child.kernel().successor() instanceof Emulator image) startThread(image);
+        if (child.kernel().successor() instanceof Emulator image) startProcess(image);
     }
 
     /**
@@ -367,7 +382,7 @@ public final class Emulator implements Debuggee, AutoCloseable, Spawner.Image {
         childCpu.setReg(X86.GS_BASE, cpu.reg(X86.GS_BASE));
         childCpu.setReg(X86.RAX, 0);
         if (f.stack() != 0) childCpu.setReg(X86.RSP, f.stack());
-        startThread(child);
+        startProcess(child);
     }
 
     /** A CPU fault becomes the signal Linux would send; without a guest handler it ends the run. */

@@ -14,7 +14,8 @@ package dev.goemu.syscalls;
  *     uid and gid, groups, resource usage, sysinfo, times, statfs (resource limits are fixed,
  *     {@link Determinism#RLIMITS});</li>
  * <li>{@value #FILE_METADATA}: stat's times and inode numbers, a directory listing's order;</li>
- * <li>{@value #CHILD_TIMING}: when a child's end is seen (children run on their own host threads).</li>
+ * <li>{@value #CHILD_TIMING}: when a native child's end is seen (emulated children take turns with the process,
+ *     {@link Baton}), for a wait while the process has one.</li>
  * </ul>
  *
  * poll, select and epoll are not marked: which fds they report ready follows from the same sources, and the read
@@ -32,14 +33,14 @@ final class HostInputs {
     private HostInputs() {}
 
     /** Why the result of {@code sys} with {@code args} is the host's, or null if it is the run's own. */
-    static String reason(Sys sys, long[] args, FdTable fds) {
+    static String reason(Sys sys, long[] args, FdTable fds, java.util.function.BooleanSupplier nativeChildren) {
         return switch (sys) {
             case READ, READV, PREAD64, PREADV, PREADV2, RECVFROM, RECVMSG, RECVMMSG, ACCEPT, ACCEPT4, SPLICE, TEE,
                  COPY_FILE_RANGE -> of(fds.origin((int) args[0]));
             case SENDFILE -> of(fds.origin((int) args[1]));
             case GETUID, GETEUID, GETGID, GETEGID, GETGROUPS, GETRUSAGE, SYSINFO, TIMES, STATFS, FSTATFS -> MACHINE_STATE;
             case STAT, FSTAT, LSTAT, NEWFSTATAT, STATX, GETDENTS, GETDENTS64 -> FILE_METADATA;
-            case WAIT4, WAITID -> CHILD_TIMING;
+            case WAIT4, WAITID -> nativeChildren.getAsBoolean() ? CHILD_TIMING : null;
             default -> null;
         };
     }

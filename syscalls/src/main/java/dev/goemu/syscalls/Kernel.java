@@ -108,9 +108,11 @@ public final class Kernel {
     private static GuestProcess rootProcess(Config config) {
         String cwd = System.getProperty("user.dir");
         if (config.deterministic() != null) {
-            Processes own = new Processes();
+            Processes own = new Processes(true);
             int pid = own.newId();
-            return own.root(pid, pid, pid, cwd);
+            GuestProcess root = own.root(pid, pid, pid, cwd);
+            own.startsThread(root);
+            return root;
         }
         return Processes.JVM.root((int) ProcessHandle.current().pid(), (int) Host.syscall(Sys.GETPGID.nr, 0, 0, 0),
                 (int) Host.syscall(Sys.GETSID.nr, 0, 0, 0), cwd);
@@ -129,12 +131,13 @@ public final class Kernel {
         Determinism det = config.deterministic();
         this.randomBytes = det == null ? null : det.random(pid, 1);
         if (det != null) fds.seedRandomDevices();
-        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory, pid, det == null ? null : fds);
+        this.strace = config.strace() == null ? null : new Strace(config.strace(), memory, pid, det == null ? null : fds,
+                () -> process.table.hasNativeChild(process));
         this.scheduler = new Scheduler(new Scheduler.Retrier() {
             @Override public long retry(Task task, int nr, long[] args) { return invoke(task, nr, args); }
             @Override public void resumed(Task task, int nr, long result) { if (strace != null) strace.resumed(task, table.get(nr), result); }
             @Override public void beforeDecision() { takePostedEvents(); }
-        }, fds, clock, det == null ? null : Schedule.of(det.strategy(), det.random(pid, 0)));
+        }, fds, clock, det == null ? null : Schedule.of(det.strategy(), det.random(pid, 0)), process);
         this.signals = new SignalSyscalls(this);
         this.children = new ChildSyscalls(this);
         if (start.signals() != null) signals.inherit(start.signals(), start.exec());
@@ -337,6 +340,7 @@ public final class Kernel {
         Start start = newChild(caller, flags, parentTid);
         if (start == null) return -Errno.EMFILE;
         Kernel k = new Kernel(config, memory, machine, start);
+        k.scheduler.runsInTurnsOf(scheduler);
         k.createMainTask();
         vforkChild = new VforkChild(k, stack, flags, parentTid);
         machine.stopAfterSyscall();

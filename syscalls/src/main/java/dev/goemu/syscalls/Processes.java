@@ -20,12 +20,24 @@ public final class Processes {
     public static final Processes JVM = new Processes();
 
     private final AtomicInteger nextId = new AtomicInteger(FIRST_ID);
+    /** A deterministic run's baton, which lets one of its emulated processes run at a time; null otherwise. */
+    final Baton baton;
     private final Map<Integer, GuestProcess> byPid = new HashMap<>();
     final Pidfds pidfds = new Pidfds(this);
 
     /** A wait's answer: the child and its status, or none ended yet, or no child matches (ECHILD). */
     record Reaped(int pid, int status) {
         static final Reaped NOT_YET = new Reaped(0, 0), NO_CHILD = new Reaped(-1, 0);
+    }
+
+    /** The JVM's table, or a test's. */
+    Processes() {
+        this(false);
+    }
+
+    /** A table of its own for one run; a deterministic run's has a {@link Baton}. */
+    Processes(boolean deterministic) {
+        this.baton = deterministic ? new Baton() : null;
     }
 
     int newId() {
@@ -60,11 +72,33 @@ public final class Processes {
         return c;
     }
 
+    /** Whether one of {@code parent}'s children runs natively (its end is host timing), ended or not. */
+    synchronized boolean hasNativeChild(GuestProcess parent) {
+        for (GuestProcess c : parent.children) if (c.hostPid != 0) return true;
+        return false;
+    }
+
     /** A child that could not be started after all: gone without a trace (no exit signal, nothing to wait for). */
     synchronized void discard(GuestProcess c) {
         c.ended = c.reaped = true;
         c.parent.children.remove(c);
         byPid.remove(c.pid, c);
+    }
+
+    /**
+     * Deterministic runs: {@code p}'s emulated image is about to start on a thread of its own (a fork child, what a
+     * vfork child execs); called on the parent's thread, so the order of turns does not depend on thread start-up.
+     */
+    public void startsThread(GuestProcess p) {
+        if (baton != null) baton.join(p);
+    }
+
+    /**
+     * {@code p}'s thread runs no more guest code (it ended, runs natively, or the run ended) and its time is
+     * {@code clock}'s: out of the baton's ring.
+     */
+    public void leavesThread(GuestProcess p, Clock clock) {
+        if (baton != null) baton.leave(p, clock);
     }
 
     public synchronized GuestProcess find(int pid) {

@@ -58,6 +58,10 @@ public final class Scheduler {
     /** Deterministic mode's choices, or null: round robin. */
     private final Schedule schedule;
     private final Retrier retrier;
+    /** Deterministic mode: the run's baton, or null; and the process whose turns these threads run in (their own,
+     *  or for a vfork child the parent it runs for, on the parent's thread). */
+    private final Baton baton;
+    private GuestProcess seat;
     private final int wakeFd;
     /** Told the time each thread ran, at each decision, while the guest has a CPU-time timer armed; else null. */
     private CpuCharge cpuCharge;
@@ -88,8 +92,10 @@ public final class Scheduler {
         void ran(Task task, long nanos);
     }
 
-    Scheduler(Retrier retrier, FdTable fds, Clock clock, Schedule schedule) {
+    Scheduler(Retrier retrier, FdTable fds, Clock clock, Schedule schedule, GuestProcess process) {
         this.retrier = retrier;
+        this.seat = process;
+        this.baton = schedule != null ? process.table.baton : null;
         this.fds = fds;
         this.clock = clock;
         this.schedule = schedule;
@@ -208,13 +214,15 @@ public final class Scheduler {
 
     /**
      * Deterministic mode: the same events as {@link #next}, taken at the same points (fds are polled at every
-     * decision, not by host time), then the {@link Schedule} chooses among every runnable thread.
+     * decision, not by host time), then the {@link Schedule} chooses among every runnable thread. Each decision is
+     * also a turn of the run's {@link Baton}: other processes of the run may run before this one goes on.
      */
     private Task nextDeterministic(Task prev) {
         if (prev != null) {
             if (prev.state == Task.State.RUNNABLE) enqueue(prev);
             prev.yielded = false; // every runnable thread is a candidate anyway
         }
+        if (baton != null) baton.turn(seat, clock);
         retrier.beforeDecision();
         collectEvents(false);
         while (runQueue.isEmpty()) {
@@ -225,6 +233,11 @@ public final class Scheduler {
         Task t = schedule.choose(runQueue, prev);
         t.queued = false;
         return t;
+    }
+
+    /** A vfork child's threads run in the turns of {@code parent}'s process, on whose thread they run. */
+    void runsInTurnsOf(Scheduler parent) {
+        seat = parent.seat;
     }
 
     /** Deterministic mode: how many translated blocks the chosen thread may run before the next decision. */
@@ -302,10 +315,17 @@ public final class Scheduler {
     /**
      * Every thread waits, on a virtual clock: ready fds first (what the guest itself wrote is ready by now), else
      * time passes at once to the next deadline. Only a guest waiting for the host alone (a pipe from another
-     * process, a signal) waits in the host, for as long as that takes.
+     * process, a signal) waits in the host, for as long as that takes. With other processes in the run, the
+     * baton decides instead: this process passes it, and time moves or the host is waited for only when every
+     * process is idle.
      */
     private void idleVirtual() {
         long earliest = earliestDeadline();
+        if (baton != null && baton.shared(seat)) {
+            if (baton.idle(seat, clock, earliest)) pollHost(Baton.HOST_WAIT_NANOS);
+            else if (!fdWaiters.isEmpty()) pollHost(0);
+            return;
+        }
         if (earliest == Wait.NO_DEADLINE) {
             pollHost(-1);
             return;

@@ -15,12 +15,15 @@ final class Strace {
     private final int pid;
     /** The fds whose origin decides a read's mark in a deterministic run ({@link HostInputs}); null: no marks. */
     private final FdTable marked;
+    /** Whether the process has a native child, whose end a wait sees at a time the host decides. */
+    private final java.util.function.BooleanSupplier nativeChildren;
 
-    Strace(PrintStream out, AddressSpace memory, int pid, FdTable marked) {
+    Strace(PrintStream out, AddressSpace memory, int pid, FdTable marked, java.util.function.BooleanSupplier nativeChildren) {
         this.out = out;
         this.memory = memory;
         this.pid = pid;
         this.marked = marked;
+        this.nativeChildren = nativeChildren;
     }
 
     private String who(Task t) {
@@ -38,7 +41,7 @@ final class Strace {
 
     /** A deterministic run's trailing note on a call whose result the host decides, as strace appends its notes. */
     private String mark(SyscallTable.Entry e, long[] args) {
-        String why = marked == null ? null : HostInputs.reason(e.sys(), args, marked);
+        String why = marked == null ? null : HostInputs.reason(e.sys(), args, marked, nativeChildren);
         return why == null ? "" : " <nondeterministic: " + why + ">";
     }
 

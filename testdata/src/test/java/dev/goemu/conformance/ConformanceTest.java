@@ -173,6 +173,8 @@ class ConformanceTest {
             // os/exec: native children (sh, tr, sleep) and this binary re-executed (emulated), signals, groups.
             c("exec"),
             c("exec-native").program("exec").goemuOptions("--children", "native"),
+            // Emulated children only (this binary re-executed): deterministic under --deterministic (DeterminismTest).
+            c("exec-emulated").program("exec").args("emulated"),
             // fork(2) by raw syscall: copied and shared memory, inherited fds, exit status and signal to wait4.
             c("fork"),
             // The fixed variants of the concurrency bugs goemu explore finds (ExploreTest); the buggy ones are not
