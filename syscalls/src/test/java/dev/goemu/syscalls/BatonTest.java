@@ -34,6 +34,13 @@ class BatonTest {
         @Override public void advanceTo(long monotonic) { now = Math.max(now, monotonic); }
     }
 
+    /** A fork child of the root (exit signal SIGCHLD) whose thread starts now: it joins the ring. */
+    private GuestProcess startedChild() {
+        GuestProcess child = table.child(root, 17);
+        table.startsThread(child);
+        return child;
+    }
+
     @Test
     void aloneTurnsAreFreeAndStrangersGoOn() {
         table.startsThread(root);
@@ -88,8 +95,7 @@ class BatonTest {
         table.startsThread(root);
         TestClock rootClock = new TestClock(1_000), childClock = new TestClock(400);
         baton.turn(root, rootClock);
-        GuestProcess child = table.child(root, 17);
-        table.startsThread(child);
+        GuestProcess child = startedChild();
         CompletableFuture<Long> seen = CompletableFuture.supplyAsync(() -> {
             baton.turn(child, childClock); // its first turn: moved up to the root's time
             long first = childClock.now;
@@ -109,8 +115,7 @@ class BatonTest {
         table.startsThread(root);
         TestClock rootClock = new TestClock(100), childClock = new TestClock(100);
         baton.turn(root, rootClock);
-        GuestProcess child = table.child(root, 17);
-        table.startsThread(child);
+        GuestProcess child = startedChild();
         CompletableFuture<Boolean> hostWait = CompletableFuture.supplyAsync(() -> {
             baton.turn(child, childClock); // busy: ran
             baton.idle(child, childClock, Baton.NO_DEADLINE); // idle, but the root's idle round is not yet whole
@@ -131,8 +136,7 @@ class BatonTest {
     void theRootsEndEndsTheRun() throws Exception {
         table.startsThread(root);
         baton.turn(root, new TestClock(0));
-        GuestProcess child = table.child(root, 17);
-        table.startsThread(child);
+        GuestProcess child = startedChild();
         CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> baton.turn(child, new TestClock(0)), OWN_THREAD);
         table.leavesThread(root, new TestClock(0));
         var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
