@@ -72,22 +72,30 @@ func main() {
 
 	r = set(pr)
 	start := time.Now()
-	n, err = syscall.Select(nfd, r, nil, nil, &syscall.Timeval{Usec: 50000})
+	tv := syscall.Timeval{Usec: 50000}
+	n, err = syscall.Select(nfd, r, nil, nil, &tv)
 	show("empty pipe, 50 ms", n, err, map[string]*syscall.FdSet{"r": r}, fds)
-	fmt.Println("waited at least 50 ms:", time.Since(start) >= 50*time.Millisecond)
+	fmt.Println("waited at least 50 ms:", time.Since(start) >= 50*time.Millisecond, "time left:", tv)
 
 	go func() {
 		time.Sleep(20 * time.Millisecond)
 		syscall.Write(pw, []byte("y"))
 	}()
 	r = set(pr)
-	n, err = syscall.Select(nfd, r, nil, nil, &syscall.Timeval{Sec: 10})
+	tv = syscall.Timeval{Sec: 10}
+	n, err = syscall.Select(nfd, r, nil, nil, &tv)
 	show("woken by a write", n, err, map[string]*syscall.FdSet{"r": r}, fds)
+	fmt.Println("time left below 10 s and above 5 s:", tv.Sec < 10 && tv.Sec >= 5)
 	syscall.Read(pr, make([]byte, 1))
 
 	r = set(pr)
 	n, err = pselect(nfd, r, nil, nil, &syscall.Timespec{})
 	show("pselect6, poll", n, err, map[string]*syscall.FdSet{"r": r}, fds)
+	syscall.Write(pw, []byte("z"))
+	ts := syscall.Timespec{Sec: 3}
+	n, err = pselect(nfd, set(pr), nil, nil, &ts)
+	fmt.Printf("pselect6, ready at once: n=%d err=%v time left in (2 s, 3 s]: %v\n", n, err, ts.Sec == 2 || ts.Sec == 3 && ts.Nsec == 0)
+	syscall.Read(pr, make([]byte, 1))
 	n, err = pselect(nfd, set(pr), nil, nil, &syscall.Timespec{Nsec: 1e9})
 	fmt.Printf("pselect6, bad timespec: n=%d err=%v\n", n, err)
 

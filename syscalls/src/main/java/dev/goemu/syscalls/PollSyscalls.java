@@ -46,9 +46,8 @@ final class PollSyscalls {
         t.add(Sys.PIPE, "x", (task, a) -> pipe(a[0], 0));
         t.add(Sys.POLL, "xdd", (task, a) -> poll(task, a[0], a[1], (int) a[2] < 0 ? -1 : (int) a[2] * 1_000_000L));
         t.add(Sys.PPOLL, "xdxxd", this::ppoll);
-        t.partial(Sys.SELECT, "dxxxx", "the timeout is not updated with the time left",
-                (task, a) -> select(task, a, a[4] == 0 ? -1 : readTimeval(a[4])));
-        t.partial(Sys.PSELECT6, "dxxxxx", "the timeout is not updated with the time left", this::pselect6);
+        t.add(Sys.SELECT, "dxxxx", (task, a) -> select(task, a, a[4] == 0 ? -1 : readTimeval(a[4]), true));
+        t.add(Sys.PSELECT6, "dxxxxx", this::pselect6);
     }
 
     /** A struct timeval as nanoseconds (microseconds past a second carry over, as Linux's select takes them), or -1. */
@@ -68,15 +67,16 @@ final class PollSyscalls {
             // As ppoll: swapping the mask for the wait alone is not done.
             if (mask != 0 && k.memory.readLong(mask) != task.signalMask) return k.unsupported(Sys.PSELECT6.nr, "signal mask");
         }
-        return select(task, a, timeout);
+        return select(task, a, timeout, false);
     }
 
     /**
      * select over guest fds (a = nfds, readfds, writefds, exceptfds): the fds in the sets polled as poll would, an fd
      * that is not open is EBADF; the sets are rewritten to the ready fds, or cleared when the timeout (ns, -1 none)
-     * passes. Blocks as poll does, and is re-run when an fd is ready.
+     * passes. Blocks as poll does, and is re-run when an fd is ready. As Linux, a timeout (a[4], a timeval or a
+     * timespec) is rewritten with the time left, when not zero.
      */
-    private long select(Task task, long[] a, long timeoutNs) {
+    private long select(Task task, long[] a, long timeoutNs, boolean timeval) {
         if ((int) a[0] < 0 || (a[4] != 0 && timeoutNs < 0)) return -Errno.EINVAL;
         int n = Math.min((int) a[0], k.fds.capacity()); // Linux ignores the bits past its fd table
         int bytes = (n + 63) / 64 * 8;
@@ -110,17 +110,34 @@ final class PollSyscalls {
                     }
                 }
             }
+            long deadline = timeoutNs < 0 ? Wait.NO_DEADLINE
+                    : task.resumedDeadline != Wait.NO_DEADLINE ? task.resumedDeadline : k.clock.after(timeoutNs);
             if (bits != 0 || timeoutNs == 0) {
                 long written = writeSets(a, ready);
+                if (timeoutNs > 0) writeTimeLeft(a[4], deadline, timeval);
                 return written < 0 ? written : bits;
             }
             int ep = epollSet(h, count, arena);
             if (ep < 0) return ep;
-            Wait w = Wait.fd(task, ep, Blocking.POLLIN, timeoutNs < 0 ? Wait.NO_DEADLINE : k.clock.after(timeoutNs), 0);
+            Wait w = Wait.fd(task, ep, Blocking.POLLIN, deadline, 0);
             w.ownedFd = ep;
             long[] args = a.clone();
-            w.onTimeout = () -> writeSets(args, ready); // all clear
+            w.onTimeout = () -> { // all clear, no time left
+                writeTimeLeft(args[4], deadline, timeval);
+                return writeSets(args, ready);
+            };
             return k.block(task, w);
+        }
+    }
+
+    /** Linux's update of select's timeout: the time left until {@code deadline}; a timeout it cannot write stays. */
+    private void writeTimeLeft(long addr, long deadline, boolean timeval) {
+        long left = Math.max(0, deadline - k.clock.monotonic());
+        try {
+            k.memory.writeLong(addr, left / 1_000_000_000L);
+            k.memory.writeLong(addr + 8, timeval ? left % 1_000_000_000L / 1000 : left % 1_000_000_000L);
+        } catch (GuestFault f) {
+            // as Linux: the call's result stands
         }
     }
 

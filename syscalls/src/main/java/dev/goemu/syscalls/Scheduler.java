@@ -368,7 +368,9 @@ public final class Scheduler {
         if (t.state != Task.State.BLOCKED) return;
         long deadline = t.wait.deadline, timeoutResult = t.wait.timeoutResult;
         unblock(t);
+        t.resumedDeadline = deadline;
         long r = retrier.retry(t, t.blockedNr, t.blockedArgs);
+        t.resumedDeadline = Wait.NO_DEADLINE;
         if (r == Kernel.BLOCKED) { // blocked again: keep the original timeout
             t.wait.deadline = deadline;
             t.wait.timeoutResult = timeoutResult;

@@ -23,6 +23,8 @@ public final class Task {
     int fdIndex = -1;
     /** Ends a wait with a deadline (armed while blocked); made by the scheduler that runs the task. */
     Scheduler.Timer timeout;
+    /** While the scheduler re-runs a blocked call (its fd became ready): the deadline it first blocked with. */
+    long resumedDeadline = Wait.NO_DEADLINE;
     /** CPU time charged to this thread while the process has a CPU-time timer armed (TimerSyscalls). */
     long cpuNanos;
     /** The CPU layer's saved registers while the thread is off the CPU; opaque to the kernel. */
