@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"unsafe"
 )
 
 func check(what string, err error) {
@@ -162,4 +164,47 @@ func main() {
 	_, err = null.Write(buf)
 	check("write null", err)
 	check("close null", null.Close())
+	fdCalls()
+}
+
+// fdCalls: memfd_create, getresuid/getresgid and close_range, through raw syscalls as golang.org/x/sys/unix makes them.
+func fdCalls() {
+	name := []byte("goemu-memfd\x00")
+	mfd, _, errno := syscall.Syscall(319, uintptr(unsafe.Pointer(&name[0])), 1, 0) // MFD_CLOEXEC
+	fmt.Println("memfd_create:", errno == 0)
+	if errno == 0 {
+		n, err := syscall.Pwrite(int(mfd), []byte("in memory"), 0)
+		var st syscall.Stat_t
+		syscall.Fstat(int(mfd), &st)
+		flags, _, _ := syscall.Syscall(syscall.SYS_FCNTL, mfd, syscall.F_GETFD, 0)
+		fmt.Println("memfd: wrote", n, err, "size", st.Size, "regular", st.Mode&syscall.S_IFMT == syscall.S_IFREG, "cloexec", flags&1)
+		syscall.Close(int(mfd))
+	}
+	var r, e, s int32
+	_, _, errno = syscall.Syscall(syscall.SYS_GETRESUID, uintptr(unsafe.Pointer(&r)), uintptr(unsafe.Pointer(&e)), uintptr(unsafe.Pointer(&s)))
+	fmt.Println("getresuid:", errno == 0, int(r) == syscall.Getuid(), int(e) == syscall.Geteuid())
+	_, _, errno = syscall.Syscall(syscall.SYS_GETRESGID, uintptr(unsafe.Pointer(&r)), uintptr(unsafe.Pointer(&e)), uintptr(unsafe.Pointer(&s)))
+	fmt.Println("getresgid:", errno == 0, int(r) == syscall.Getgid(), int(e) == syscall.Getegid())
+	_, _, errno = syscall.Syscall(syscall.SYS_GETRESUID, 0, 0, 0)
+	fmt.Println("getresuid(NULL):", errno)
+
+	var p [2]int
+	check("pipe", syscall.Pipe(p[:]))
+	// Fds 100 and 101, above anything the runtime or this program holds, so the ranges touch nothing else.
+	check("dup2", syscall.Dup2(p[0], 100))
+	check("dup2", syscall.Dup2(p[1], 101))
+	syscall.Close(p[0])
+	syscall.Close(p[1])
+	const closeRange = 436
+	_, _, errno = syscall.Syscall(closeRange, 101, 101, 4) // CLOSE_RANGE_CLOEXEC
+	flags, _, _ := syscall.Syscall(syscall.SYS_FCNTL, 101, syscall.F_GETFD, 0)
+	fmt.Println("close_range cloexec:", errno, "flag", flags&1)
+	_, _, errno = syscall.Syscall(closeRange, 100, 101, 0)
+	_, _, e1 := syscall.Syscall(syscall.SYS_FCNTL, 100, syscall.F_GETFD, 0)
+	_, _, e2 := syscall.Syscall(syscall.SYS_FCNTL, 101, syscall.F_GETFD, 0)
+	fmt.Println("close_range:", errno, "closed:", e1, e2)
+	_, _, errno = syscall.Syscall(closeRange, 10, 5, 0)
+	fmt.Println("close_range first > last:", errno)
+	_, _, errno = syscall.Syscall(closeRange, 10, 20, 1)
+	fmt.Println("close_range bad flag:", errno)
 }

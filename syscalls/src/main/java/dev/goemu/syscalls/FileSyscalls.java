@@ -40,6 +40,8 @@ final class FileSyscalls {
         t.add(Sys.READV, "fxd", seeded(true, k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true))));
         t.add(Sys.WRITEV, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.WRITEV, a, false)));
         t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
+        t.add(Sys.CLOSE_RANGE, "ddx", (task, a) -> closeRange(a[0] & 0xffffffffL, a[1] & 0xffffffffL, a[2]));
+        t.add(Sys.MEMFD_CREATE, "lx", k.passthrough.fd());
         t.add(Sys.OPENAT, "fsxo", (task, a) -> open(task, Sys.OPENAT, a, a[0], a[1], a[2], a[3]));
         t.add(Sys.OPEN, "sxo", (task, a) -> open(task, Sys.OPEN, a, AT_FDCWD, a[0], a[1], a[2]));
         t.add(Sys.CREAT, "so", (task, a) -> open(task, Sys.OPEN, new long[] {a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1], 0, 0, 0}, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]));
@@ -311,6 +313,22 @@ final class FileSyscalls {
             if (k.fds.procKind((int) a[0]) == ProcSelf.DIR) k.proc.listing(k.fds.host((int) a[0]));
             return host.call(task, a);
         };
+    }
+
+    /**
+     * close_range(first, last, flags): the guest's fds in [first, last] (unsigned) closed, or with
+     * CLOSE_RANGE_CLOEXEC marked close-on-exec; CLOSE_RANGE_UNSHARE has nothing to unshare (no fd table is shared
+     * between guest processes).
+     */
+    private long closeRange(long first, long last, long flags) {
+        final long unshare = 2, cloexec = 4, fdCloexec = 1;
+        if ((flags & ~(unshare | cloexec)) != 0 || first > last) return -Errno.EINVAL;
+        for (int fd : k.fds.openFds()) {
+            if (fd < first || fd > last) continue;
+            if ((flags & cloexec) != 0) Host.syscall(Sys.FCNTL.nr, k.fds.host(fd), F_SETFD, fdCloexec);
+            else k.fds.close(fd);
+        }
+        return 0;
     }
 
     private long dup3(long oldFd, long newFd, long flags) {

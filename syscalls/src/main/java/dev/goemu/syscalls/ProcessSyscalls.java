@@ -23,6 +23,8 @@ final class ProcessSyscalls {
         t.add(Sys.GETPID, "", (task, a) -> k.pid);
         for (Sys id : new Sys[] {Sys.GETUID, Sys.GETEUID, Sys.GETGID, Sys.GETEGID}) t.add(id, "", k.passthrough.handler());
         t.add(Sys.GETGROUPS, "dx", (task, a) -> getgroups((int) a[0], a[1]));
+        t.add(Sys.GETRESUID, "ppp", k.passthrough.struct(4));
+        t.add(Sys.GETRESGID, "ppp", k.passthrough.struct(4));
         SyscallTable.Handler hostUname = k.passthrough.struct(UTSNAME_FIELD * 6);
         t.add(Sys.UNAME, "p", (task, a) -> k.deterministic() != null ? fixedUname(a[0]) : hostUname.call(task, a));
         t.partial(Sys.PRLIMIT64, "ddxx", "the caller's own limits only; kept by goemu, only RLIMIT_NOFILE is enforced", (task, a) -> {
