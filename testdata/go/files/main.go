@@ -188,6 +188,22 @@ func fdCalls() {
 	_, _, errno = syscall.Syscall(syscall.SYS_GETRESUID, 0, 0, 0)
 	fmt.Println("getresuid(NULL):", errno)
 
+	vf, err := os.CreateTemp("", "goemu-vec-")
+	check("CreateTemp", err)
+	defer os.Remove(vf.Name())
+	head, tail := []byte("head-"), []byte("tail")
+	iov := []syscall.Iovec{{Base: &head[0], Len: uint64(len(head))}, {Base: &tail[0], Len: uint64(len(tail))}}
+	n, _, errno := syscall.Syscall6(syscall.SYS_PWRITEV, vf.Fd(), uintptr(unsafe.Pointer(&iov[0])), 2, 3, 0, 0)
+	fmt.Println("pwritev at 3:", n, errno)
+	a, b := make([]byte, 4), make([]byte, 6)
+	iov = []syscall.Iovec{{Base: &a[0], Len: 4}, {Base: &b[0], Len: 6}}
+	n, _, errno = syscall.Syscall6(syscall.SYS_PREADV, vf.Fd(), uintptr(unsafe.Pointer(&iov[0])), 2, 1, 0, 0)
+	fmt.Printf("preadv at 1: %d %v %q\n", n, errno, append(append([]byte{}, a...), b...)[:n])
+	const preadv2 = 327
+	n, _, errno = syscall.Syscall6(preadv2, vf.Fd(), uintptr(unsafe.Pointer(&iov[0])), 2, ^uintptr(0), 0, 0)
+	fmt.Printf("preadv2 at the file position: %d %v %q\n", n, errno, append(append([]byte{}, a...), b...)[:n])
+	vf.Close()
+
 	var p [2]int
 	check("pipe", syscall.Pipe(p[:]))
 	// Fds 100 and 101, above anything the runtime or this program holds, so the ranges touch nothing else.

@@ -39,6 +39,11 @@ final class FileSyscalls {
         t.add(Sys.PWRITE64, "fbdd", mem(true, true, k.passthrough.handler()));
         t.add(Sys.READV, "fxd", seeded(true, k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.READV, a, true))));
         t.add(Sys.WRITEV, "fxd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.WRITEV, a, false)));
+        // At an offset (pos_l, pos_h), or with preadv2/pwritev2's offset -1 at the file's position, as readv/writev.
+        t.add(Sys.PREADV, "fxddd", seeded(true, k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.PREADV, a, true))));
+        t.add(Sys.PWRITEV, "fxddd", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.PWRITEV, a, false)));
+        t.add(Sys.PREADV2, "fxdddx", seeded(true, k.blocking.io(Blocking.POLLIN, (task, a) -> vectored(Sys.PREADV2, a, true))));
+        t.add(Sys.PWRITEV2, "fxdddx", k.blocking.io(Blocking.POLLOUT, (task, a) -> vectored(Sys.PWRITEV2, a, false)));
         t.add(Sys.CLOSE, "f", (task, a) -> k.fds.close((int) a[0]));
         t.add(Sys.CLOSE_RANGE, "ddx", (task, a) -> closeRange(a[0] & 0xffffffffL, a[1] & 0xffffffffL, a[2]));
         t.add(Sys.MEMFD_CREATE, "lx", k.passthrough.fd());
@@ -197,7 +202,7 @@ final class FileSyscalls {
     }
 
     /**
-     * readv/writev: the iovec array holds guest pointers, so it is rebuilt with host ones, checked as Linux's
+     * readv/writev and their positional forms: the iovec array holds guest pointers, so it is rebuilt with host ones, checked as Linux's
      * import_iovec does (at most UIO_MAXIOV entries, no negative length, MAX_RW_COUNT in all); the list ends where
      * the guest's accessible memory does, for Linux's short count.
      */
@@ -209,7 +214,7 @@ final class FileSyscalls {
         try (Arena arena = Arena.ofConfined()) {
             Iovecs iov = Iovecs.of(k.memory, a[1], count, intoGuest ? AddressSpace.WRITE : AddressSpace.READ, arena);
             if (iov == null) return -Errno.EINVAL;
-            long r = Host.syscall(call.nr, h, iov.array.address(), iov.count);
+            long r = Host.syscall(call.nr, h, iov.array.address(), iov.count, a[3], a[4], a[5]); // readv/writev ignore the rest
             iov.copyBack();
             return r;
         }
