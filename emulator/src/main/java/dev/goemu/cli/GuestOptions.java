@@ -55,7 +55,9 @@ final class GuestOptions {
                 Cli.Option.flag("--deterministic", "Reproducible run: the same binary, arguments, environment, inputs "
                         + "and seed give the same output, exit status and --strace output. Time is virtual (it advances "
                         + "with guest work and jumps over sleeps), threads switch only at syscalls and after a number "
-                        + "of translated blocks drawn from the seed, random bytes and ids come from the seed.",
+                        + "of translated blocks drawn from the seed, random bytes and ids come from the seed, limits "
+                        + "and what Go reads of the machine are fixed; emulated child processes take turns with their "
+                        + "parent, and --strace marks each call whose result the host decided.",
                         () -> deterministic = true),
                 new Cli.Option("--seed", "N", "The deterministic run's seed (implies --deterministic). Default: 0.", v -> {
                     seed = Cli.longValue("--seed", v);

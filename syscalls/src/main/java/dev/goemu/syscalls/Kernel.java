@@ -33,11 +33,12 @@ public final class Kernel {
     }
 
     /**
-     * What a new image starts with besides its memory: its process, its fd table (taken over), the signal
-     * dispositions it inherits (caught ones reset to default when {@code exec}), the resource limits it inherits
-     * (null: the host's), and its first thread's mask.
+     * What a new image starts with besides its memory: its process, its fd table (taken over), the kernel it
+     * inherits from (null for a root: the host's limits, default dispositions), whose signal dispositions it takes
+     * (caught ones reset to default when {@code exec}), resource limits, and itimers when {@code exec}; its first
+     * thread's mask.
      */
-    public record Start(GuestProcess process, FdTable fds, SignalSyscalls signals, Limits limits, boolean exec, long signalMask) {}
+    public record Start(GuestProcess process, FdTable fds, Kernel parent, boolean exec, long signalMask) {}
 
     final Config config;
     final AddressSpace memory;
@@ -102,7 +103,7 @@ public final class Kernel {
      * (pid {@link Processes#FIRST_ID}, its own group and session), so its ids do not depend on what else the JVM runs.
      */
     public Kernel(Config config, AddressSpace memory, Machine machine, FdTable fds) {
-        this(config, memory, machine, new Start(rootProcess(config), fds, null, null, false, 0));
+        this(config, memory, machine, new Start(rootProcess(config), fds, null, false, 0));
     }
 
     private static GuestProcess rootProcess(Config config) {
@@ -123,7 +124,7 @@ public final class Kernel {
         this.process = start.process();
         this.pid = process.pid;
         this.fds = start.fds();
-        this.limits = new Limits(fds, start.limits(), config.deterministic() != null);
+        this.limits = new Limits(fds, start.parent() == null ? null : start.parent().limits, config.deterministic() != null);
         this.firstMask = start.signalMask();
         this.memory = memory;
         this.machine = machine;
@@ -140,8 +141,8 @@ public final class Kernel {
         }, fds, clock, det == null ? null : Schedule.of(det.strategy(), det.random(pid, 0)), process);
         this.signals = new SignalSyscalls(this);
         this.children = new ChildSyscalls(this);
-        if (start.signals() != null) signals.inherit(start.signals(), start.exec());
-        if (start.exec()) timers.inheritItimers(start.signals().k.timers); // fork inherits no timer
+        if (start.parent() != null) signals.inherit(start.parent().signals, start.exec());
+        if (start.exec()) timers.inheritItimers(start.parent().timers); // fork inherits no timer
         new MemorySyscalls(this).register(table);
         new ThreadSyscalls(this).register(table);
         new TimeSyscalls(this).register(table);
@@ -365,7 +366,7 @@ public final class Kernel {
             }
             memory.writeInt(parentTid, (int) fd);
         }
-        return new Start(child, childFds, signals, limits, false, caller.signalMask);
+        return new Start(child, childFds, this, false, caller.signalMask);
     }
 
     /**
@@ -438,7 +439,7 @@ public final class Kernel {
 
     /** What an image execve starts in this process inherits; {@code caller}'s mask is its first thread's. */
     public Start execStart(Task caller) {
-        return new Start(process, fds, signals, limits, true, caller.signalMask);
+        return new Start(process, fds, this, true, caller.signalMask);
     }
 
     /** execve succeeded with an emulated image: close-on-exec fds go, this image is over, {@code next} runs. */

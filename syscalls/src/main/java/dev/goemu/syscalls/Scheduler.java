@@ -197,14 +197,20 @@ public final class Scheduler {
         if (prev != null && runQueue.peekFirst() == prev && runQueue.size() > 1) {
             runQueue.addLast(runQueue.pollFirst()); // its slice ended and others are waiting
         }
-        while (runQueue.isEmpty()) {
-            if (tasks.isEmpty()) return null;
-            collectEvents(true);
-            retrier.beforeDecision();
-        }
+        if (!awaitRunnable()) return null;
         Task t = runQueue.pollFirst();
         t.queued = false;
         return dispatch(t);
+    }
+
+    /** Waits (idle, in the host or on the virtual clock) until a thread is runnable; false when none is left. */
+    private boolean awaitRunnable() {
+        while (runQueue.isEmpty()) {
+            if (tasks.isEmpty()) return false;
+            collectEvents(true);
+            retrier.beforeDecision();
+        }
+        return true;
     }
 
     private Task dispatch(Task t) {
@@ -225,11 +231,7 @@ public final class Scheduler {
         if (baton != null) baton.turn(seat, clock);
         retrier.beforeDecision();
         collectEvents(false);
-        while (runQueue.isEmpty()) {
-            if (tasks.isEmpty()) return null;
-            collectEvents(true);
-            retrier.beforeDecision();
-        }
+        if (!awaitRunnable()) return null;
         Task t = schedule.choose(runQueue, prev);
         t.queued = false;
         return t;

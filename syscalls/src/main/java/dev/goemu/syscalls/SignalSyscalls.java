@@ -26,7 +26,7 @@ final class SignalSyscalls {
     }
 
     /** The image these dispositions belong to (execve hands its timers on through them). */
-    final Kernel k;
+    private final Kernel k;
     private final Action[] actions = new Action[NSIG + 1];
     /** Process-directed signals that no thread could take yet. */
     private long processPending;
