@@ -312,6 +312,9 @@ func pollPipe() {
 	}()
 	fds = []pollFd{{fd: int32(p[0]), events: 1}}
 	n, errno = poll(fds, -1)
+	for errno == syscall.EINTR { // the runtime's preemption signal (SIGURG) may interrupt the wait natively
+		n, errno = poll(fds, -1)
+	}
 	fmt.Printf("poll woken by a writer: %d %v, revents %d\n", n, errno, fds[0].revents)
 	syscall.Read(p[0], buf)
 

@@ -35,6 +35,19 @@ func show(what string, n int, err error, sets map[string]*syscall.FdSet, fds map
 	fmt.Println()
 }
 
+// selectRetrying waits for read readiness; natively the runtime's preemption signal (SIGURG) may interrupt the wait
+// (EINTR, the timeout then holds the time left), so the call is repeated with the read set it was given.
+func selectRetrying(nfd int, r *syscall.FdSet, tv *syscall.Timeval) (int, error) {
+	want := *r
+	for {
+		n, err := syscall.Select(nfd, r, nil, nil, tv)
+		if err != syscall.EINTR {
+			return n, err
+		}
+		*r = want
+	}
+}
+
 func pselect(nfd int, r, w, e *syscall.FdSet, ts *syscall.Timespec) (int, error) {
 	n, _, errno := syscall.Syscall6(syscall.SYS_PSELECT6, uintptr(nfd), uintptr(unsafe.Pointer(r)),
 		uintptr(unsafe.Pointer(w)), uintptr(unsafe.Pointer(e)), uintptr(unsafe.Pointer(ts)), 0)
@@ -73,7 +86,7 @@ func main() {
 	r = set(pr)
 	start := time.Now()
 	tv := syscall.Timeval{Usec: 50000}
-	n, err = syscall.Select(nfd, r, nil, nil, &tv)
+	n, err = selectRetrying(nfd, r, &tv)
 	show("empty pipe, 50 ms", n, err, map[string]*syscall.FdSet{"r": r}, fds)
 	fmt.Println("waited at least 50 ms:", time.Since(start) >= 50*time.Millisecond, "time left:", tv)
 
@@ -83,7 +96,7 @@ func main() {
 	}()
 	r = set(pr)
 	tv = syscall.Timeval{Sec: 10}
-	n, err = syscall.Select(nfd, r, nil, nil, &tv)
+	n, err = selectRetrying(nfd, r, &tv)
 	show("woken by a write", n, err, map[string]*syscall.FdSet{"r": r}, fds)
 	fmt.Println("time left below 10 s and above 5 s:", tv.Sec < 10 && tv.Sec >= 5)
 	syscall.Read(pr, make([]byte, 1))
